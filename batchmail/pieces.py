@@ -208,8 +208,8 @@ class Piece:
         return self.totals.incl_tax - self.paid
 
     def is_overdue(self, today: date) -> bool:
-        """Échue: a balance is still due and the due date has passed."""
-        return self.due_date is not None and self.due_date < today and self.balance > ZERO
+        """Échue: an invoice (ours or a supplier's) with a balance still due after its due date."""
+        return self.type.sign > 0 and self.due_date is not None and self.due_date < today and self.balance > ZERO
 
     def days_overdue(self, today: date) -> int:
         return (today - self.due_date).days if self.is_overdue(today) and self.due_date else 0

@@ -56,7 +56,7 @@ class PieceSummary:
         )
 
     def is_overdue(self, today: date) -> bool:
-        return self.due_date is not None and self.due_date < today and self.balance > 0
+        return self.type.sign > 0 and self.due_date is not None and self.due_date < today and self.balance > 0
 
 
 @dataclass(kw_only=True, slots=True)

@@ -1,0 +1,80 @@
+"""Secrets of the sending accounts: the OS keyring, or an owner-only file where the machine has none.
+
+keyring's "fail" and "null" backends (no D-Bus session, CI, a bare server) would raise or silently drop a
+secret, so below a real backend's priority the secrets go to ``secrets.json`` in the data directory, readable by
+its owner alone, and `warning` says so for the UI and the command line to show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+from pathlib import Path
+
+import keyring
+import keyring.errors
+import orjson
+
+SERVICE = "BatchMail"
+_MIN_REAL_PRIORITY = 1  # SecretService, macOS Keychain, Windows Credential Locker are 5; fail/null/plaintext < 1
+
+log = logging.getLogger(__name__)
+
+
+class CredentialStore:
+    def __init__(self, data_dir: Path, *, use_keyring: bool | None = None) -> None:
+        self._file = data_dir / "secrets.json"
+        self._keyring = _keyring_usable() if use_keyring is None else use_keyring
+        self.warning = (
+            ""
+            if self._keyring
+            else f"No system keyring here: account passwords are kept in {self._file}, readable by you alone."
+        )
+
+    def set(self, name: str, secret: str) -> None:
+        if self._keyring:
+            keyring.set_password(SERVICE, name, secret)
+            return
+        log.warning(self.warning)
+        secrets = self._read_file()
+        secrets[name] = secret
+        self._write_file(secrets)
+
+    def get(self, name: str) -> str | None:
+        if self._keyring:
+            return keyring.get_password(SERVICE, name)
+        return self._read_file().get(name)
+
+    def delete(self, name: str) -> None:
+        if self._keyring:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password(SERVICE, name)
+            return
+        secrets = self._read_file()
+        if secrets.pop(name, None) is not None:
+            self._write_file(secrets)
+
+    def _read_file(self) -> dict[str, str]:
+        try:
+            data = orjson.loads(self._file.read_bytes())
+        except FileNotFoundError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _write_file(self, secrets: dict[str, str]) -> None:
+        tmp = self._file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "wb") as out:
+            out.write(orjson.dumps(secrets))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self._file)
+
+
+def _keyring_usable() -> bool:
+    try:
+        return keyring.get_keyring().priority >= _MIN_REAL_PRIORITY
+    except Exception:  # a broken backend configuration is the same as none
+        return False
