@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -135,7 +135,7 @@ class Line:
 
 @dataclass(kw_only=True, slots=True)
 class Payment:
-    date: date
+    date: datetime.date
     amount: Decimal
     method: str = ""  # virement, chèque, carte... free text
 
@@ -173,8 +173,8 @@ class Piece:
     id: int = 0  # 0 until the store gives it one
     number: str = ""  # "" until numbered, see `format_number`
     type: PieceType
-    date: date
-    due_date: date | None = None
+    date: datetime.date
+    due_date: datetime.date | None = None
     contact_id: int
     status: Status = Status.draft
     lines: list[Line] = field(default_factory=list)
@@ -184,7 +184,7 @@ class Piece:
     notes: str = ""  # printed on the document
     annotations: str = ""  # internal, never printed
     linked_files: list[str] = field(default_factory=list)
-    last_sent: date | None = None
+    last_sent: datetime.date | None = None
     origin_id: int | None = None  # the piece this one was generated from
     reminder_level: int = 0  # how many payment reminders were sent
 
@@ -207,11 +207,11 @@ class Piece:
             return ZERO
         return self.totals.incl_tax - self.paid
 
-    def is_overdue(self, today: date) -> bool:
+    def is_overdue(self, today: datetime.date) -> bool:
         """Échue: an invoice (ours or a supplier's) with a balance still due after its due date."""
         return self.type.sign > 0 and self.due_date is not None and self.due_date < today and self.balance > ZERO
 
-    def days_overdue(self, today: date) -> int:
+    def days_overdue(self, today: datetime.date) -> int:
         return (today - self.due_date).days if self.is_overdue(today) and self.due_date else 0
 
     def status_after_payment(self) -> Status:

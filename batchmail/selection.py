@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+import datetime
 from datetime import date
 from decimal import Decimal
 
@@ -29,13 +30,13 @@ class PieceSummary:
     number: str
     type: PieceType
     status: Status
-    date: date
-    due_date: date | None
+    date: datetime.date
+    due_date: datetime.date | None
     contact_id: int
     total_incl_tax: Decimal
     balance: Decimal
     nature: str
-    last_sent: date | None
+    last_sent: datetime.date | None
     search_text: str  # folded number, nature, reference and notes, for the free-text search
 
     @classmethod
@@ -55,7 +56,7 @@ class PieceSummary:
             search_text=fold(" ".join((piece.number, piece.nature, piece.reference, piece.notes))),
         )
 
-    def is_overdue(self, today: date) -> bool:
+    def is_overdue(self, today: datetime.date) -> bool:
         return self.type.sign > 0 and self.due_date is not None and self.due_date < today and self.balance > 0
 
 
