@@ -39,6 +39,6 @@ class Account:
         return self.kind is AccountKind.mailbox
 
 
-def test_mailbox() -> Account:
+def mailbox_account() -> Account:
     """The default account of a fresh install."""
     return Account(name=MAILBOX_ACCOUNT, kind=AccountKind.mailbox)

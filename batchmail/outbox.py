@@ -32,7 +32,7 @@ class OutboxEntry:
     batch_id: str
     account: str
     message_id: str
-    content_hash: str  # sha256 of the MIME bytes without the volatile headers: finds exact re-sends
+    content_hash: str  # sha256 of what the recipient gets, Message-ID and Date aside: finds exact re-sends
     sender: str
     recipients: list[str]  # every envelope recipient, Bcc included
     subject: str

@@ -1,0 +1,171 @@
+"""An outgoing message, frozen once composed, and its MIME form.
+
+The MIME bytes are built only here, so the rules that keep headers safe live in one place: no CR or LF ever
+reaches a header (subjects and display names are flattened to one line, an address holding one is refused), Bcc
+recipients travel in the envelope only, and text parts are quoted-printable so any server accepts them without
+8BITMIME.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from batchmail.errors import InvalidAddress
+
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = ""  # guessed from the file name when empty
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OutgoingMessage:
+    sender: str  # the address in From and in MAIL FROM
+    sender_name: str = ""
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()  # envelope only, never a header
+    reply_to: str = ""
+    subject: str
+    text_body: str
+    html_body: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    read_receipt: bool = False  # Disposition-Notification-To
+    delivery_receipt: bool = False  # Return-Receipt-To, and DSN NOTIFY=SUCCESS,FAILURE where the server offers DSN
+    high_priority: bool = False  # X-Priority: 1 and Importance: high
+    message_id: str = ""  # made from the sender's domain when left empty
+
+    def __post_init__(self) -> None:
+        if not self.message_id:
+            domain = self.sender.rpartition("@")[2] or "batchmail.invalid"
+            object.__setattr__(self, "message_id", make_message_id(domain))
+
+
+def make_message_id(domain: str) -> str:
+    """A new, globally unique Message-ID such as ``<171234.5678.123@example.fr>``."""
+    return make_msgid(domain=_ascii_domain(domain.strip() or "batchmail.invalid"))
+
+
+def envelope_recipients(message: OutgoingMessage) -> list[str]:
+    """Every address the message is delivered to (To, Cc and Bcc), each once, in that order."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for address in (*message.to, *message.cc, *message.bcc):
+        key = address.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            result.append(address.strip())
+    return result
+
+
+def to_mime(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
+    """The message as the bytes handed to a transport (CRLF line ends, no SMTPUTF8 needed).
+
+    Raises InvalidAddress when an address cannot be written safely.
+    """
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = _address(message.sender, message.sender_name)
+    if message.to:
+        msg["To"] = [_address(a) for a in message.to]
+    if message.cc:
+        msg["Cc"] = [_address(a) for a in message.cc]
+    for address in message.bcc:
+        _address(address)  # refused here too, although it is never written
+    if message.reply_to:
+        msg["Reply-To"] = _address(message.reply_to)
+    msg["Subject"] = one_line(message.subject)
+    msg["Date"] = format_datetime(date or datetime.now(UTC))
+    if _LINE_BREAKS.search(message.message_id):
+        raise InvalidAddress(f"Message-ID {message.message_id!r} contains a line break")
+    msg["Message-ID"] = message.message_id
+    if message.read_receipt:
+        msg["Disposition-Notification-To"] = _address(message.sender).addr_spec
+    if message.delivery_receipt:
+        msg["Return-Receipt-To"] = _address(message.sender).addr_spec
+    if message.high_priority:
+        msg["X-Priority"] = "1"
+        msg["Importance"] = "high"
+    msg.set_content(message.text_body, cte="quoted-printable")
+    if message.html_body:
+        msg.add_alternative(message.html_body, subtype="html", cte="quoted-printable")
+    for attachment in message.attachments:
+        mime_type = attachment.mime_type or mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
+        maintype, _, subtype = mime_type.partition("/")
+        msg.add_attachment(
+            attachment.content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=_safe_filename(attachment.filename),
+        )
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+def content_hash(message: OutgoingMessage) -> str:
+    """sha256 of what the recipient gets, without the Message-ID or the date: equal for an identical re-send."""
+    digest = hashlib.sha256()
+
+    def feed(value: str | bytes) -> None:
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+
+    feed(message.sender.strip().lower())
+    feed(one_line(message.sender_name))
+    for group in (message.to, message.cc, message.bcc):
+        feed(str(len(group)))
+        for address in group:
+            feed(address.strip().lower())
+    feed(message.reply_to.strip().lower())
+    feed(one_line(message.subject))
+    feed(message.text_body)
+    feed(message.html_body)
+    feed(str(len(message.attachments)))
+    for attachment in message.attachments:
+        feed(attachment.filename)
+        feed(attachment.mime_type)
+        feed(attachment.content)
+    return digest.hexdigest()
+
+
+def one_line(text: str) -> str:
+    """The text with every line break (and other control character) turned into a space."""
+    return _CONTROL.sub(" ", _LINE_BREAKS.sub(" ", text)).strip()
+
+
+def _address(addr_spec: str, display_name: str = "") -> Address:
+    if _LINE_BREAKS.search(addr_spec):
+        raise InvalidAddress(f"{addr_spec!r}: an email address cannot contain a line break")
+    local, at, domain = addr_spec.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidAddress(f"{addr_spec!r} is not an email address (expected name@domain)")
+    try:
+        return Address(display_name=one_line(display_name), addr_spec=f"{local}@{_ascii_domain(domain)}")
+    except (ValueError, IndexError, HeaderParseError) as err:
+        raise InvalidAddress(f"{addr_spec!r} is not a usable email address: {err}") from err
+
+
+def _ascii_domain(domain: str) -> str:
+    """The domain in its ASCII (IDNA) form, so no header needs SMTPUTF8."""
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as err:
+        raise InvalidAddress(f"{domain!r} is not a valid domain name") from err
+
+
+def _safe_filename(filename: str) -> str:
+    name = one_line(filename).replace("/", "_").replace("\\", "_")
+    return name or "attachment"
