@@ -8,11 +8,11 @@ breakdown printed on a document always adds up to its totals.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -202,10 +202,14 @@ class Piece:
 
     @property
     def balance(self) -> Decimal:
-        """What is still due on a billing piece; zero for other types and for cancelled pieces."""
+        """What is still due on a billing piece; zero for other types and for draft or cancelled pieces."""
+        return self.balance_of(self.totals.incl_tax)
+
+    def balance_of(self, total_incl_tax: Decimal) -> Decimal:
+        """The balance given the piece's total incl. tax, for callers that already computed it."""
         if not self.type.is_billing or self.status in (Status.draft, Status.cancelled):
             return ZERO
-        return self.totals.incl_tax - self.paid
+        return total_incl_tax - self.paid
 
     def is_overdue(self, today: datetime.date) -> bool:
         """Échue: an invoice (ours or a supplier's) with a balance still due after its due date."""

@@ -6,10 +6,10 @@ piece changes, so a filter over a hundred thousand pieces never decodes lines or
 
 from __future__ import annotations
 
+import datetime
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-import datetime
 from datetime import date
 from decimal import Decimal
 
@@ -41,6 +41,7 @@ class PieceSummary:
 
     @classmethod
     def of(cls, piece: Piece) -> PieceSummary:
+        total = piece.totals.incl_tax
         return cls(
             id=piece.id,
             number=piece.number,
@@ -49,8 +50,8 @@ class PieceSummary:
             date=piece.date,
             due_date=piece.due_date,
             contact_id=piece.contact_id,
-            total_incl_tax=piece.totals.incl_tax,
-            balance=piece.balance,
+            total_incl_tax=total,
+            balance=piece.balance_of(total),
             nature=piece.nature,
             last_sent=piece.last_sent,
             search_text=fold(" ".join((piece.number, piece.nature, piece.reference, piece.notes))),

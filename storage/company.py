@@ -1,0 +1,61 @@
+"""The issuing company and the users, in company.json (which also holds the settings table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from threading import RLock
+
+from tinydb import TinyDB
+
+from batchmail.contacts import IssuingCompany, User
+from batchmail.errors import NotFound
+from storage.atomic import decoded, put_documents, raw_documents, storage_of
+from storage.codec import decode_company, decode_user, encode_company, encode_user
+
+COMPANY_TABLE = "company"
+USERS_TABLE = "users"
+_COMPANY_ID = 1
+
+
+class CompanyRepository:
+    def __init__(self, db: TinyDB, lock: RLock) -> None:
+        self._db = db
+        self._lock = lock
+
+    def get(self) -> IssuingCompany | None:
+        """The issuing company, or None before the user has filled it in."""
+        with self._lock:
+            doc = raw_documents(self._db, COMPANY_TABLE).get(str(_COMPANY_ID))
+            return None if doc is None else decoded(self._path, str(_COMPANY_ID), decode_company, doc)
+
+    def save(self, company: IssuingCompany) -> None:
+        with self._lock:
+            put_documents(self._db.table(COMPANY_TABLE), {_COMPANY_ID: encode_company(company)})
+
+    def users(self) -> list[User]:
+        with self._lock:
+            docs = raw_documents(self._db, USERS_TABLE)
+            return sorted((decoded(self._path, key, decode_user, doc) for key, doc in docs.items()), key=_by_id)
+
+    def add_user(self, user: User) -> User:
+        """Store a new user with the next id; returns it with its id."""
+        with self._lock:
+            new_id = max(map(int, raw_documents(self._db, USERS_TABLE)), default=0) + 1
+            doc = encode_user(user)
+            doc["id"] = new_id
+            put_documents(self._db.table(USERS_TABLE), {new_id: doc})
+            return decode_user(doc)
+
+    def update_user(self, user: User) -> None:
+        with self._lock:
+            if str(user.id) not in raw_documents(self._db, USERS_TABLE):
+                raise NotFound(f"user {user.id} does not exist")
+            put_documents(self._db.table(USERS_TABLE), {user.id: encode_user(user)})
+
+    @property
+    def _path(self) -> Path:
+        return storage_of(self._db).path
+
+
+def _by_id(user: User) -> int:
+    return user.id
