@@ -1,0 +1,411 @@
+"""The one façade the UI and the command line share.
+
+Repositories are synchronous and own their locks; every call to them here goes through `asyncio.to_thread`, so
+no disk write and no scan of a hundred thousand pieces ever runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from batchmail import demo, imports
+from batchmail.accounts import MAILBOX_ACCOUNT, Account, AccountKind, SmtpSecurity, mailbox_account
+from batchmail.compose import Composition, SendOptions, compose
+from batchmail.contacts import Contact, IssuingCompany, SenderAddress
+from batchmail.credentials import CredentialStore
+from batchmail.dispatch import dispatch
+from batchmail.errors import ConfigurationError, InvalidInput, NotFound
+from batchmail.history import SendRecord
+from batchmail.message import content_hash, envelope_recipients, to_mime
+from batchmail.outbox import OutboxEntry, OutboxState
+from batchmail.pdf import PdfRenderer
+from batchmail.pieces import Piece, Status
+from batchmail.report import BatchReport
+from batchmail.selection import Criteria, PieceSummary, select
+from batchmail.settings import mailbox_dir
+from batchmail.transports import make_transport
+from batchmail.transports.base import Transport
+from batchmail.transports.smtp import check_security
+from storage.stores import Stores, open_stores
+
+DEFAULT_ACCOUNT_KEY = "default_account"
+CURRENT_USER_KEY = "current_user"
+
+Progress = Callable[[BatchReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PieceRow:
+    """A grid row: the piece's summary and the names of its contact."""
+
+    summary: PieceSummary
+    contact_name: str
+    company: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage:
+    numbers: tuple[str, ...]
+    recipients: tuple[str, ...]
+    subject: str
+    attachments: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a send would do, with nothing changed anywhere."""
+
+    account: str
+    test_mode: bool
+    messages: list[PlannedMessage]
+    skipped: list[Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "account": self.account,
+            "test_mode": self.test_mode,
+            "messages": [
+                {
+                    "pieces": list(m.numbers),
+                    "recipients": list(m.recipients),
+                    "subject": m.subject,
+                    "attachments": list(m.attachments),
+                    "size": m.size,
+                }
+                for m in self.messages
+            ],
+            "skipped": [{"piece": s.number, "contact": s.contact, "reason": s.reason} for s in self.skipped],
+        }
+
+
+class Services:
+    def __init__(
+        self,
+        stores: Stores,
+        *,
+        data_dir: Path,
+        renderer: PdfRenderer,
+        credentials: CredentialStore,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.stores = stores
+        self.data_dir = data_dir
+        self.renderer = renderer
+        self.credentials = credentials
+        self.today = today
+
+    @classmethod
+    def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:
+        """Open the stores of `data_dir` (raises StoreError naming a file that cannot be read)."""
+        stores = open_stores(data_dir)
+        return cls(
+            stores, data_dir=data_dir, renderer=PdfRenderer(), credentials=CredentialStore(data_dir), today=today
+        )
+
+    def close(self) -> None:
+        self.renderer.close()
+        self.stores.close()
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    async def is_empty(self) -> bool:
+        return await asyncio.to_thread(lambda: self.stores.pieces.count() == 0 and self.stores.contacts.count() == 0)
+
+    async def find_pieces(self, criteria: Criteria) -> list[PieceRow]:
+        """The pieces matching `criteria`, newest first, with their contact's names."""
+
+        def run() -> list[PieceRow]:
+            contacts = self.stores.contacts.by_id()
+            rows = select(self.stores.pieces.summaries(), criteria, contacts)
+            unknown = Contact(name="?")
+            return [
+                PieceRow(summary=s, contact_name=(c := contacts.get(s.contact_id, unknown)).name, company=c.company)
+                for s in rows
+            ]
+
+        return await asyncio.to_thread(run)
+
+    async def piece(self, piece_id: int) -> Piece:
+        return await asyncio.to_thread(self.stores.pieces.get, piece_id)
+
+    async def pieces_by_number(self, numbers: Iterable[str]) -> list[Piece]:
+        def run() -> list[Piece]:
+            found = []
+            for number in numbers:
+                piece = self.stores.pieces.by_number(number)
+                if piece is None:
+                    raise NotFound(f"no piece numbered {number!r}")
+                found.append(piece)
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def contacts(self) -> list[Contact]:
+        return await asyncio.to_thread(self.stores.contacts.all)
+
+    async def company(self) -> IssuingCompany | None:
+        return await asyncio.to_thread(self.stores.company.get)
+
+    async def history_for_contact(self, contact_id: int) -> list[SendRecord]:
+        return await asyncio.to_thread(self.stores.history.for_contact, contact_id)
+
+    # -- data in ----------------------------------------------------------------------------------------------------
+
+    async def load_demo(self, *, seed: int = 1) -> tuple[int, int]:
+        """Fill an empty data directory with the demo company. Returns (contacts, pieces)."""
+        if not await self.is_empty():
+            raise InvalidInput(f"{self.data_dir} already holds data: demo data goes into an empty data directory")
+        data = await asyncio.to_thread(demo.generate_demo, seed=seed, today=self.today())
+
+        def store() -> None:
+            self.stores.company.save(data.company)
+            for user in data.users:
+                self.stores.company.add_user(user)
+            self.stores.contacts.add_many(data.contacts)
+            self.stores.pieces.add_many(data.pieces)
+
+        await asyncio.to_thread(store)
+        return len(data.contacts), len(data.pieces)
+
+    async def import_csv(self, kind: str, path: Path) -> int:
+        """Import contacts, pieces or payments from a CSV file, all or nothing. Returns the rows' record count."""
+
+        def run() -> int:
+            if kind == "contacts":
+                contacts = imports.parse_contacts(path)
+                self.stores.contacts.add_many(contacts)
+                return len(contacts)
+            if kind == "pieces":
+                known = set(self.stores.contacts.by_id())
+                pieces = imports.parse_pieces(path, known_contact_ids=known)
+                self.stores.pieces.add_many(pieces)
+                return len(pieces)
+            if kind == "payments":
+                numbers = {s.number for s in self.stores.pieces.summaries()}
+                payments = imports.parse_payments(path, known_numbers=numbers)
+                by_number: dict[str, Piece] = {}
+                for number, payment in payments:
+                    piece = by_number.get(number) or self.stores.pieces.by_number(number)
+                    assert piece is not None  # parse_payments checked every number
+                    piece.payments.append(payment)
+                    by_number[number] = piece
+                for piece in by_number.values():
+                    piece.status = piece.status_after_payment()
+                self.stores.pieces.update_many(list(by_number.values()))
+                return len(payments)
+            raise InvalidInput(f"import: {kind!r} is not contacts, pieces or payments")
+
+        return await asyncio.to_thread(run)
+
+    # -- accounts ---------------------------------------------------------------------------------------------------
+
+    async def add_smtp_account(
+        self,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        security: SmtpSecurity,
+        username: str = "",
+        password: str | None = None,
+        from_address: str = "",
+        ca_file: str = "",
+        make_default: bool = True,
+    ) -> Account:
+        account = Account(
+            name=name,
+            kind=AccountKind.smtp,
+            host=host,
+            port=port,
+            security=security,
+            username=username,
+            from_address=from_address,
+            ca_file=str(Path(ca_file).resolve()) if ca_file else "",
+        )
+        check_security(account)
+        if ca_file and not Path(ca_file).is_file():
+            raise InvalidInput(f"--ca-file: {ca_file} is not a file")
+
+        def run() -> None:
+            self.stores.accounts.add(account)
+            if password is not None:
+                self.credentials.set(f"account:{name}", password)
+            if make_default:
+                self.stores.settings.set(DEFAULT_ACCOUNT_KEY, name)
+
+        await asyncio.to_thread(run)
+        return account
+
+    async def account(self, name: str | None = None) -> Account:
+        """The account named, else the default one, else the built-in test mailbox."""
+
+        def run() -> Account:
+            chosen = name or self.stores.settings.get(DEFAULT_ACCOUNT_KEY)
+            if not chosen or chosen == MAILBOX_ACCOUNT:
+                return mailbox_account()
+            return self.stores.accounts.get(chosen)
+
+        return await asyncio.to_thread(run)
+
+    async def sender(self, account: Account) -> SenderAddress:
+        """Who the mail is from: the account's address, else the current user's first, else the company's."""
+
+        def run() -> SenderAddress:
+            users = self.stores.company.users()
+            current_id = self.stores.settings.get(CURRENT_USER_KEY)
+            user = next((u for u in users if u.id == current_id), users[0] if users else None)
+            company = self.stores.company.get()
+            if account.from_address:
+                return SenderAddress(email=account.from_address, display_name=user.name if user else "")
+            if user and user.addresses:
+                return user.addresses[0]
+            if company and company.email:
+                return SenderAddress(email=company.email, display_name=company.name)
+            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
+
+        return await asyncio.to_thread(run)
+
+    # -- sending ----------------------------------------------------------------------------------------------------
+
+    async def preview(self, piece_ids: list[int], *, account_name: str | None = None) -> Preview:
+        """Every message a send would produce, composed for real (PDFs rendered) but written nowhere."""
+        account, composition = await self._compose(piece_ids, account_name)
+        messages = []
+        for draft in composition.drafts:
+            mime = await asyncio.to_thread(to_mime, draft.message)
+            messages.append(
+                PlannedMessage(
+                    numbers=await self._numbers(draft.piece_ids),
+                    recipients=tuple(envelope_recipients(draft.message)),
+                    subject=draft.message.subject,
+                    attachments=tuple(a.filename for a in draft.message.attachments),
+                    size=len(mime),
+                )
+            )
+        return Preview(
+            account=account.name, test_mode=account.is_test_mailbox, messages=messages, skipped=composition.skipped
+        )
+
+    async def send(
+        self, piece_ids: list[int], *, account_name: str | None = None, on_progress: Progress | None = None
+    ) -> BatchReport:
+        """Send one mail per piece. Every message is written to the outbox before any connection is opened;
+        the report says what was sent, what waits for a retry, what failed and why, and what was skipped."""
+        account, composition = await self._compose(piece_ids, account_name)
+        batch_id = uuid.uuid4().hex[:12]
+        now = datetime.now().astimezone()
+        staged: list[tuple[OutboxEntry, bytes]] = []
+        numbers_of: dict[int, tuple[str, ...]] = {}
+        for draft in composition.drafts:
+            mime = await asyncio.to_thread(to_mime, draft.message)
+            entry = OutboxEntry(
+                batch_id=batch_id,
+                account=account.name,
+                message_id=draft.message.message_id,
+                content_hash=content_hash(draft.message),
+                sender=draft.message.sender,
+                recipients=envelope_recipients(draft.message),
+                subject=draft.message.subject,
+                piece_ids=draft.piece_ids,
+                contact_id=draft.contact_id,
+                attachments=[a.filename for a in draft.message.attachments],
+                size=len(mime),
+                created_at=now,
+            )
+            staged.append((entry, mime))
+        entries = await asyncio.to_thread(self.stores.outbox.add_many, staged)
+        report = BatchReport(
+            batch_id=batch_id, account=account.name, test_mode=account.is_test_mailbox, skipped=composition.skipped
+        )
+        for entry in entries:
+            numbers_of[entry.id] = await self._numbers(entry.piece_ids)
+            report.update(entry, numbers_of[entry.id])
+        if on_progress:
+            on_progress(report)
+
+        async def on_change(entry: OutboxEntry) -> None:
+            if entry.state is OutboxState.sent:
+                await asyncio.to_thread(self._record_sent, entry)
+            report.update(entry, numbers_of[entry.id])
+            if on_progress:
+                on_progress(report)
+
+        if entries:
+            report.stopped = await dispatch(
+                entries,
+                store=self.stores.outbox,
+                transport=await self._transport(account),
+                now=lambda: datetime.now().astimezone(),
+                on_change=on_change,
+            )
+        report.finished = True
+        if on_progress:
+            on_progress(report)
+        return report
+
+    async def _compose(self, piece_ids: list[int], account_name: str | None) -> tuple[Account, Composition]:
+        account = await self.account(account_name)
+        sender = await self.sender(account)
+
+        def load() -> tuple[list[Piece], dict[int, Contact], IssuingCompany]:
+            company = self.stores.company.get()
+            if company is None:
+                raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
+            return self.stores.pieces.get_many(piece_ids), self.stores.contacts.by_id(), company
+
+        pieces, contacts, company = await asyncio.to_thread(load)
+
+        async def render(piece: Piece, contact: Contact) -> bytes:
+            return await self.renderer.render_piece(piece, contact, company)
+
+        composition = await compose(pieces, contacts, company, SendOptions(sender=sender), render)
+        return account, composition
+
+    async def _transport(self, account: Account) -> Transport:
+        secret = await asyncio.to_thread(self.credentials.get, f"account:{account.name}")
+        return make_transport(account, secret=secret, mailbox_dir=mailbox_dir(self.data_dir))
+
+    async def _numbers(self, piece_ids: list[int]) -> tuple[str, ...]:
+        pieces = await asyncio.to_thread(self.stores.pieces.get_many, piece_ids)
+        return tuple(p.number for p in pieces)
+
+    def _record_sent(self, entry: OutboxEntry) -> None:
+        """On each piece: the last-sent date and the status; on the contact: the history record."""
+        sent_at = entry.sent_at or datetime.now().astimezone()
+        pieces = self.stores.pieces.get_many(entry.piece_ids)
+        for piece in pieces:
+            piece.last_sent = sent_at.date()
+            if piece.status is Status.validated:
+                piece.status = Status.sent
+        self.stores.pieces.update_many(pieces)
+        if entry.record_on_contact and entry.contact_id is not None:
+            self.stores.history.add(
+                SendRecord(
+                    contact_id=entry.contact_id,
+                    piece_ids=list(entry.piece_ids),
+                    message_id=entry.message_id,
+                    subject=entry.subject,
+                    recipients=list(entry.recipients),
+                    attachments=list(entry.attachments),
+                    account=entry.account,
+                    sent_at=sent_at,
+                )
+            )
+
+
+def money_total(rows: Iterable[PieceRow]) -> tuple[Decimal, Decimal]:
+    """Total incl. tax and total balance due of grid rows."""
+    total = balance = Decimal("0.00")
+    for row in rows:
+        total += row.summary.total_incl_tax
+        balance += row.summary.balance
+    return total, balance
