@@ -1,0 +1,16 @@
+"""BatchMail's NiceGUI pages. Importing this package does not import NiceGUI, which reads NICEGUI_STORAGE_PATH
+when it is first imported: `batchmail run` sets that variable, then calls `ui.app.run_app`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchmail.services import Services
+
+
+def register(services: Services) -> None:
+    """Register every page on NiceGUI's app; call it once, before `ui.run`."""
+    from ui.pages import register_pages
+
+    register_pages(services)

@@ -1,0 +1,83 @@
+"""Start the app: open the data directory, register the pages, serve them in a native window or to a browser.
+
+Import this module only after NICEGUI_STORAGE_PATH is set (`batchmail.cli` does it): NiceGUI reads it at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from nicegui import app, ui
+
+from batchmail.errors import StoreError
+from batchmail.services import Services
+from ui import desktop, register
+
+SECRET_FILE = "session-secret"
+
+
+def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int = 8765, demo: bool = False) -> None:
+    """Serve BatchMail until the window is closed (native) or the process is stopped (browser).
+
+    A data directory that cannot be opened (locked by another BatchMail, unreadable store) ends the process with
+    status 2 and the store's own message; the files are left as they are.
+    """
+    if multiprocessing.current_process().name != "MainProcess":
+        return  # the native window's process re-imports the main module; only the parent serves
+    try:
+        services = Services.open(data_dir)
+    except StoreError as err:
+        print(f"batchmail: {err}", file=sys.stderr)
+        sys.exit(2)
+
+    if native and desktop.native_backend() is None:
+        print(f"No native window backend here: serving on http://{host}:{port}", flush=True)
+        native = False
+
+    async def startup() -> None:
+        if demo and await services.is_empty():
+            contacts, pieces = await services.load_demo()
+            print(f"Demo data: {contacts} contacts and {pieces} pieces in {data_dir}", flush=True)
+        if not native:
+            print(f"BatchMail is ready on http://{host}:{port}", flush=True)
+
+    async def shutdown() -> None:
+        await asyncio.to_thread(services.close)
+
+    app.on_startup(startup)
+    app.on_shutdown(shutdown)
+    register(services)
+    if native:
+        desktop.configure_window()
+    ui.run(
+        host=host,
+        port=port,
+        title="BatchMail",
+        language="fr",
+        favicon="✉️",
+        reload=False,
+        show=False,
+        native=native,
+        window_size=desktop.WINDOW_SIZE if native else None,
+        storage_secret=_storage_secret(data_dir),
+        show_welcome_message=False,
+    )
+
+
+def _storage_secret(data_dir: Path) -> str:
+    """A random secret kept beside NiceGUI's storage, so sessions survive a restart and no two installs share one."""
+    folder = Path(os.environ.get("NICEGUI_STORAGE_PATH") or data_dir / "ui-state")
+    path = folder / SECRET_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(secret)
+    return secret
