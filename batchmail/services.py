@@ -105,8 +105,12 @@ class Services:
 
     @classmethod
     def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:
-        """Open the stores of `data_dir` (raises StoreError naming a file that cannot be read)."""
+        """Open the stores of `data_dir` (raises StoreError naming a file that cannot be read).
+
+        A mail still marked `sending` was cut off by a crash mid-flight and may have left: it becomes `uncertain`,
+        never resent without the user's say."""
         stores = open_stores(data_dir)
+        stores.outbox.mark_stale_sending_uncertain()
         return cls(
             stores, data_dir=data_dir, renderer=PdfRenderer(), credentials=CredentialStore(data_dir), today=today
         )

@@ -201,3 +201,17 @@ def test_a_refused_login_stops_the_batch_and_keeps_it_queued(
     assert code == 1
     assert "stopped" in report["stopped"]
     assert report["counts"]["queued"] == len(report["messages"]) > 0
+
+
+def test_a_corrupted_store_stops_with_its_name_and_stays_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    contacts = data_dir / "contacts.json"
+    broken = contacts.read_bytes()[: contacts.stat().st_size // 2]
+    contacts.write_bytes(broken)
+    code, _, err = run(capsys, data_dir, "list")
+    assert code == 2
+    assert "contacts.json" in err and "not valid JSON" in err
+    assert contacts.read_bytes() == broken
