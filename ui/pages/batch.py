@@ -200,7 +200,7 @@ class BatchView:
         self.report_area.clear()
         self._show_progress(True)
         try:
-            report = await self.services.send(ids, on_progress=self._on_progress)
+            report = await self.services.sending.send(ids, on_progress=self._on_progress)
         except BatchMailError as err:
             ui.notify(i18n.t("send.error", error=err), type="negative", multi_line=True, timeout=0, close_button=True)
             return

@@ -1,0 +1,57 @@
+"""The ``batchmail`` command: every batch job, headless, through the services.
+
+Exit status: 0 when everything asked was done; 1 when some pieces were not sent (failed, waiting in the queue,
+or skipped), each named in the report; 2 for bad usage or bad input.
+
+Each command group is one module with a `register(commands)` function; a new command is one module and one line
+in `COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from batchmail.cli import accounts, data, run, send
+from batchmail.cli.common import EXIT_USAGE, Handler
+from batchmail.errors import BatchMailError
+from batchmail.services import Services
+from batchmail.settings import data_dir
+
+COMMAND_MODULES = (run, data, send, accounts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.without_services is not None:
+            code: int = args.without_services(args)
+            return code
+        return asyncio.run(_with_services(args.handler, args))
+    except BatchMailError as err:
+        print(f"batchmail: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="batchmail", description="Send invoices, quotes and reminders in bulk.")
+    parser.add_argument("--data-dir", help="data directory (default: $BATCHMAIL_DATA_DIR, else your data folder)")
+    parser.set_defaults(without_services=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
+    services = await asyncio.to_thread(Services.open, data_dir(args.data_dir))
+    try:
+        return await handler(services, args)
+    finally:
+        await asyncio.to_thread(services.close)

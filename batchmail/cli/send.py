@@ -1,0 +1,61 @@
+"""batchmail send: email the pieces matching the filters."""
+
+from __future__ import annotations
+
+import argparse
+
+from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
+from batchmail.report import BatchReport
+from batchmail.sending import Preview
+from batchmail.services import Services
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    send = commands.add_parser("send", help="email the pieces matching the filters, one mail per piece")
+    add_filters(send)
+    send.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
+    send.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    send.add_argument("--json", action="store_true", help="print one JSON document")
+    send.set_defaults(handler=send_pieces)
+
+
+async def send_pieces(services: Services, args: argparse.Namespace) -> int:
+    rows = await services.find_pieces(criteria_from(args))
+    piece_ids = [row.summary.id for row in rows]
+    if not piece_ids:
+        emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
+        return EXIT_OK
+    if args.dry_run:
+        preview = await services.sending.preview(piece_ids, account_name=args.account)
+        emit(preview.to_json(), _preview_text(preview), as_json=args.json)
+        return EXIT_OK if not preview.skipped else EXIT_INCOMPLETE
+    report = await services.sending.send(piece_ids, account_name=args.account)
+    emit(report.to_json(), _report_text(report), as_json=args.json)
+    return EXIT_OK if report.complete else EXIT_INCOMPLETE
+
+
+def _preview_text(preview: Preview) -> str:
+    lines = [f"Dry run through {mode(preview.test_mode, preview.account)}: nothing is sent, nothing changes."]
+    lines += [
+        f"  would send {', '.join(m.numbers)} to {', '.join(m.recipients)}: {m.subject}" for m in preview.messages
+    ]
+    lines += [f"  would skip {s.number} ({s.contact}): {s.reason}" for s in preview.skipped]
+    lines.append(f"{len(preview.messages)} message(s), {len(preview.skipped)} skipped")
+    return "\n".join(lines)
+
+
+def _report_text(report: BatchReport) -> str:
+    lines = [f"Batch {report.batch_id} through {mode(report.test_mode, report.account)}"]
+    for row in report.rows.values():
+        when = f", next try {row.next_try:%Y-%m-%d %H:%M}" if row.next_try else ""
+        detail = f": {row.detail}" if row.detail else ""
+        lines.append(f"  {row.state.value:<13} {', '.join(row.numbers)} -> {', '.join(row.recipients)}{detail}{when}")
+    lines += [f"  skipped       {s.number} ({s.contact}): {s.reason}" for s in report.skipped]
+    if report.stopped:
+        lines.append(f"  {report.stopped}")
+    counts = report.counts
+    lines.append(
+        f"{counts['sent']} sent, {counts['retry_waiting'] + counts['queued']} waiting, {counts['failed']} failed, "
+        f"{counts['uncertain']} uncertain, {counts['skipped']} skipped"
+    )
+    return "\n".join(lines)
