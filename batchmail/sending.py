@@ -148,8 +148,8 @@ class SendingService:
         return report
 
     async def _compose(self, piece_ids: list[int], account_name: str | None) -> tuple[Account, Composition]:
-        account = await self._services.account(account_name)
-        sender = await self._services.sender(account)
+        account = await self._services.accounts.get(account_name)
+        sender = await self._services.accounts.sender(account)
 
         def load() -> tuple[list[Piece], dict[int, Contact], IssuingCompany]:
             company = self._services.stores.company.get()

@@ -14,21 +14,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from batchmail import demo, imports
-from batchmail.accounts import MAILBOX_ACCOUNT, Account, AccountKind, SmtpSecurity, mailbox_account
-from batchmail.contacts import Contact, IssuingCompany, SenderAddress
+from batchmail.account_service import AccountService
+from batchmail.contacts import Contact, IssuingCompany
 from batchmail.credentials import CredentialStore
-from batchmail.errors import ConfigurationError, InvalidInput, NotFound
+from batchmail.errors import InvalidInput, NotFound
 from batchmail.history import SendRecord
 from batchmail.pdf import PdfRenderer
 from batchmail.pieces import Piece
 from batchmail.report import BatchReport
 from batchmail.selection import Criteria, PieceSummary, select
 from batchmail.sending import SendingService
-from batchmail.transports.smtp import check_security
 from storage.stores import Stores, open_stores
-
-DEFAULT_ACCOUNT_KEY = "default_account"
-CURRENT_USER_KEY = "current_user"
 
 Progress = Callable[[BatchReport], None]
 
@@ -57,6 +53,7 @@ class Services:
         self.renderer = renderer
         self.credentials = credentials
         self.today = today
+        self.accounts = AccountService(self)
         self.sending = SendingService(self)
 
     @classmethod
@@ -163,74 +160,6 @@ class Services:
                 self.stores.pieces.update_many(list(by_number.values()))
                 return len(payments)
             raise InvalidInput(f"import: {kind!r} is not contacts, pieces or payments")
-
-        return await asyncio.to_thread(run)
-
-    # -- accounts ---------------------------------------------------------------------------------------------------
-
-    async def add_smtp_account(
-        self,
-        *,
-        name: str,
-        host: str,
-        port: int,
-        security: SmtpSecurity,
-        username: str = "",
-        password: str | None = None,
-        from_address: str = "",
-        ca_file: str = "",
-        make_default: bool = True,
-    ) -> Account:
-        account = Account(
-            name=name,
-            kind=AccountKind.smtp,
-            host=host,
-            port=port,
-            security=security,
-            username=username,
-            from_address=from_address,
-            ca_file=str(Path(ca_file).resolve()) if ca_file else "",
-        )
-        check_security(account)
-        if ca_file and not Path(ca_file).is_file():
-            raise InvalidInput(f"--ca-file: {ca_file} is not a file")
-
-        def run() -> None:
-            self.stores.accounts.add(account)
-            if password is not None:
-                self.credentials.set(f"account:{name}", password)
-            if make_default:
-                self.stores.settings.set(DEFAULT_ACCOUNT_KEY, name)
-
-        await asyncio.to_thread(run)
-        return account
-
-    async def account(self, name: str | None = None) -> Account:
-        """The account named, else the default one, else the built-in test mailbox."""
-
-        def run() -> Account:
-            chosen = name or self.stores.settings.get(DEFAULT_ACCOUNT_KEY)
-            if not chosen or chosen == MAILBOX_ACCOUNT:
-                return mailbox_account()
-            return self.stores.accounts.get(chosen)
-
-        return await asyncio.to_thread(run)
-
-    async def sender(self, account: Account) -> SenderAddress:
-        """Who the mail is from: the account's address, else the current user's first, else the company's."""
-
-        def run() -> SenderAddress:
-            users = self.stores.company.users()
-            current_id = self.stores.settings.get(CURRENT_USER_KEY)
-            user = next((u for u in users if u.id == current_id), users[0] if users else None)
-            company = self.stores.company.get()
-            if account.from_address:
-                return SenderAddress(email=account.from_address, display_name=user.name if user else "")
-            if user and user.addresses:
-                return user.addresses[0]
-            if company and company.email:
-                return SenderAddress(email=company.email, display_name=company.name)
-            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
 
         return await asyncio.to_thread(run)
 

@@ -31,7 +31,7 @@ async def frame(services: Services, title: str) -> AsyncIterator[None]:
     ui.colors(primary=PRIMARY)
     ui.query(".nicegui-content").classes("p-0")
     company = await services.company()
-    account = await services.account()
+    account = await services.accounts.get()
 
     drawer = ui.left_drawer(value=None, bordered=True).props("width=170 breakpoint=1400").classes("bg-grey-1 p-0")
     with drawer, ui.list().classes("w-full pt-2"):

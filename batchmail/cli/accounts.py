@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 async def add_smtp(services: Services, args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    account = await services.add_smtp_account(
+    account = await services.accounts.add_smtp(
         name=args.name,
         host=args.host,
         port=args.port,
