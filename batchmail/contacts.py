@@ -69,6 +69,8 @@ class IssuingCompany:
     phone: str = ""
     website: str = ""
     logo_path: str = ""  # a file chosen in the settings; the only local file a document may show
+    accent_color: str = "#1f4e79"  # the documents' one colour, "#rrggbb"
+    footer_text: str = ""  # a line the company adds at the foot of every document
     language: Language = Language.fr
     payment_terms_days: int = 30
     late_penalty_rate: Decimal = Decimal("12.15")  # percent a year, printed on invoices (art. L441-10)

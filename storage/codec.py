@@ -164,10 +164,15 @@ _COMPANY_TEXT_FIELDS = (
     "website",
     "logo_path",
 )
+# Added after the first schema: absent from older files, where they take their default.
+_COMPANY_BRANDING_DEFAULTS = {
+    "accent_color": IssuingCompany.__dataclass_fields__["accent_color"].default,
+    "footer_text": "",
+}
 
 
 def encode_company(company: IssuingCompany) -> Doc:
-    doc: Doc = {name: getattr(company, name) for name in _COMPANY_TEXT_FIELDS}
+    doc: Doc = {name: getattr(company, name) for name in (*_COMPANY_TEXT_FIELDS, *_COMPANY_BRANDING_DEFAULTS)}
     doc["language"] = company.language.value
     doc["payment_terms_days"] = company.payment_terms_days
     doc["late_penalty_rate"] = str(company.late_penalty_rate)
@@ -178,6 +183,7 @@ def encode_company(company: IssuingCompany) -> Doc:
 def decode_company(doc: Doc) -> IssuingCompany:
     return IssuingCompany(
         **{name: doc[name] for name in _COMPANY_TEXT_FIELDS},
+        **{name: doc.get(name, default) for name, default in _COMPANY_BRANDING_DEFAULTS.items()},
         language=_LANGUAGES[doc["language"]],
         payment_terms_days=doc["payment_terms_days"],
         late_penalty_rate=Decimal(doc["late_penalty_rate"]),

@@ -105,3 +105,10 @@ def test_outbox_entry_and_send_record_round_trips() -> None:
         sent_at=datetime(2026, 3, 14, 9, 31, tzinfo=UTC),
     )
     assert codec.decode_send_record(through_json(codec.encode_send_record(record))) == record
+
+
+def test_a_company_written_before_branding_existed_reads_with_the_defaults() -> None:
+    doc = codec.encode_company(IssuingCompany(name="Ancienne"))
+    del doc["accent_color"], doc["footer_text"]
+    company = codec.decode_company(through_json(doc))
+    assert (company.accent_color, company.footer_text) == ("#1f4e79", "")
