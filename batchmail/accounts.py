@@ -33,6 +33,10 @@ class Account:
     from_address: str = ""  # the default sender of this account
     ca_file: str = ""  # a PEM bundle to trust instead of the system's (a company's own CA)
     timeout_seconds: float = 60.0
+    per_minute: int | None = None  # the provider's pace: at most this many messages a minute (None: no limit)
+    per_day: int | None = None  # and a day
+    max_message_bytes: int = 25_000_000  # the largest message the provider accepts, attachments included
+    connections: int = 2  # parallel connections a batch may open
 
     @property
     def is_test_mailbox(self) -> bool:

@@ -209,6 +209,8 @@ def decode_user(doc: Doc) -> User:
 
 # Accounts
 
+_ACCOUNT_DEFAULTS = Account(name="", kind=AccountKind.smtp)
+
 
 def encode_account(account: Account) -> Doc:
     return {
@@ -221,6 +223,10 @@ def encode_account(account: Account) -> Doc:
         "from_address": account.from_address,
         "ca_file": account.ca_file,
         "timeout_seconds": account.timeout_seconds,
+        "per_minute": account.per_minute,
+        "per_day": account.per_day,
+        "max_message_bytes": account.max_message_bytes,
+        "connections": account.connections,
     }
 
 
@@ -235,6 +241,11 @@ def decode_account(doc: Doc) -> Account:
         from_address=doc["from_address"],
         ca_file=doc["ca_file"],
         timeout_seconds=float(doc["timeout_seconds"]),
+        # Pace and limits came after the first schema: older files take the defaults.
+        per_minute=doc.get("per_minute"),
+        per_day=doc.get("per_day"),
+        max_message_bytes=doc.get("max_message_bytes", _ACCOUNT_DEFAULTS.max_message_bytes),
+        connections=doc.get("connections", _ACCOUNT_DEFAULTS.connections),
     )
 
 
