@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import stat
 from pathlib import Path
 
 import keyring
 import keyring.errors
 import orjson
+
+from batchmail.files import write_atomic
 
 SERVICE = "BatchMail"
 _MIN_REAL_PRIORITY = 1  # SecretService, macOS Keychain, Windows Credential Locker are 5; fail/null/plaintext < 1
@@ -64,13 +64,7 @@ class CredentialStore:
         return {str(k): str(v) for k, v in data.items()}
 
     def _write_file(self, secrets: dict[str, str]) -> None:
-        tmp = self._file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-        with os.fdopen(fd, "wb") as out:
-            out.write(orjson.dumps(secrets))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self._file)
+        write_atomic(self._file, orjson.dumps(secrets))  # mkstemp creates it readable by its owner alone
 
 
 def _keyring_usable() -> bool:

@@ -11,8 +11,6 @@ A file that cannot be used raises `StoreError` and is never written: the user mu
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -24,6 +22,9 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from batchmail.errors import StoreError
+from batchmail.files import TEMP_SUFFIX, write_atomic
+from batchmail.files import sync_folder as sync_folder  # re-exported for the repositories
+from batchmail.files import write_atomic_no_dir_sync as write_atomic_no_dir_sync
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -32,7 +33,6 @@ Migration = Callable[[Tables], None]  # upgrades the tables in place from one sc
 
 META_TABLE = "_meta"
 _META_KEY = "1"
-TEMP_SUFFIX = ".tmp"
 
 
 class AtomicJSONStorage(Storage):
@@ -154,39 +154,6 @@ def _schema_of(path: Path, data: Tables) -> int:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise StoreError(path, f"schema version {version!r} is not a positive integer")
     return version
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Replace `path` with `payload`: temporary file in the same folder, fsync, rename, fsync of the folder."""
-    write_atomic_no_dir_sync(path, payload)
-    sync_folder(path.parent)
-
-
-def write_atomic_no_dir_sync(path: Path, payload: bytes) -> None:
-    """`write_atomic` without the folder fsync, for writing several files and syncing their folder once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def sync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX); Windows has no folder handles to sync."""
-    if os.name == "nt":
-        return
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def remove_temp_files(folder: Path) -> None:

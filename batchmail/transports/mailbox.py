@@ -8,7 +8,6 @@ Each file is the MIME message as a server would receive it, preceded by a ``Retu
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from batchmail.accounts import MAILBOX_ACCOUNT
 from batchmail.errors import TemporaryFailure
+from batchmail.files import write_atomic
 from batchmail.transports.base import SendResult, Transport, TransportSession
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -62,22 +62,5 @@ def _write(directory: Path, mime: bytes, sender: str, recipients: list[str]) -> 
     to = _LINE_BREAKS.sub(" ", ", ".join(recipients))
     envelope = f"Return-Path: <{_LINE_BREAKS.sub(' ', sender)}>\r\nX-BatchMail-Envelope-To: {to}\r\n"
     target = directory / eml_name(mime, datetime.now(UTC))
-    temporary = target.with_name(f".{target.name}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(envelope.encode("ascii", "replace") + mime)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, target)
-    _fsync_directory(directory)
+    write_atomic(target, envelope.encode("ascii", "replace") + mime)
     return target
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a folder and needs nothing."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
