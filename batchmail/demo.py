@@ -19,7 +19,7 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress, User
-from batchmail.pieces import ZERO, Line, Payment, Piece, PieceType, Side, Status, format_number
+from batchmail.pieces import ZERO, Line, Payment, Piece, PieceType, Side, Status, format_number, to_cents
 
 PAYMENT_TERMS_DAYS = 30
 
@@ -339,7 +339,7 @@ _STATUSES: dict[PieceType, tuple[int, _Table, _Table]] = {
     ),
     PieceType.order: (10, _table(validated=30, sent=70), _table(sent=30, converted=63, cancelled=7)),
     PieceType.delivery_note: (5, _table(validated=1), _table(validated=10, sent=50, converted=40)),
-    PieceType.credit_note: (30, _table(draft=10, validated=30, sent=60), _table(sent=35, paid=60, cancelled=5)),
+    PieceType.credit_note: (30, _table(draft=10, validated=30, sent=60), _table(sent=10, paid=85, cancelled=5)),
     PieceType.purchase_request: (10, _table(draft=30, sent=70), _table(sent=30, converted=55, cancelled=15)),
     PieceType.purchase_order: (10, _table(validated=30, sent=70), _table(sent=25, converted=70, cancelled=5)),
     PieceType.goods_receipt: (5, _table(validated=1), _table(validated=45, converted=55)),
@@ -433,6 +433,8 @@ class _PieceMaker:
         else:
             nature, reference, notes = like.nature, like.reference, like.notes
             lines = [replace(line) for line in like.lines]
+        if piece_type.sign < 0:
+            lines = [self._credited(lines[0])]
         piece = Piece(
             type=piece_type,
             date=day,
@@ -464,6 +466,11 @@ class _PieceMaker:
             )
             for item in rng.sample(own, count - extras) + rng.sample(common, extras)
         ]
+
+    def _credited(self, line: Line) -> Line:
+        """A credit note gives back part of one line (a return, a goodwill gesture), not a whole invoice."""
+        share = Decimal(self.rng.choice((10, 20, 25, 50))) / 100
+        return replace(line, quantity=Decimal(1), unit_price=to_cents(line.unit_price * share), discount=ZERO)
 
     def _status(self, piece: Piece) -> Status:
         age = (self.today - piece.date).days
