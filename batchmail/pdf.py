@@ -1,8 +1,9 @@
 """Pieces as PDF: HTML from the package's Jinja2 template, rendered by WeasyPrint in a process pool.
 
 Rendering is CPU-bound (~100 ms a page) and holds the GIL, so it runs in worker processes, never on the event
-loop. What a document may load is closed: `AssetFetcher` serves the files of `batchmail/documents/` and the
-company logo, and refuses every other URL (network, other local files), whatever a note or a name contains.
+loop; with a cache folder, a PDF already rendered from the same inputs is read back instead (`pdf_cache.py`).
+What a document may load is closed: `AssetFetcher` serves the files of `batchmail/documents/` and the company
+logo, and refuses every other URL (network, other local files), whatever a note or a name contains.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import os
 import re
 import threading
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +34,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse  # type: ignore[impor
 from batchmail.contacts import Contact, IssuingCompany
 from batchmail.documents.labels import LABELS, TITLES
 from batchmail.formatting import format_date, format_money, format_percent, format_quantity, language_of
+from batchmail.pdf_cache import DEFAULT_LIMIT_BYTES, PdfCache
 from batchmail.pieces import Piece, PieceType, Status
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent / "documents"
@@ -43,6 +47,10 @@ ASSET_SUFFIXES = frozenset(
 _SALES_TERMS = frozenset({PieceType.invoice, PieceType.quote, PieceType.order})
 _VALIDITY = frozenset({PieceType.quote, PieceType.purchase_request})
 _CREDIT_NOTES = frozenset({PieceType.credit_note, PieceType.supplier_credit_note})
+
+DEFAULT_ACCENT = IssuingCompany(name="").accent_color
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_INK = (0x1E, 0x1E, 0x1E)  # the stylesheet's --ink
 
 
 def build_piece_html(
@@ -63,7 +71,7 @@ def build_piece_html(
     else:
         due_label = "expected_date"
     return (
-        _environment()
+        document_environment()
         .get_template(TEMPLATE)
         .render(
             language=lang.value,
@@ -83,8 +91,36 @@ def build_piece_html(
             draft=piece.status is Status.draft,
             origin_number=origin_number,
             logo_url=Path(company.logo_path).resolve().as_uri() if company.logo_path else "",
+            brand=brand_style(company),
         )
     )
+
+
+def accent_color(value: str) -> str:
+    """`value` as "#rrggbb" when it is "#rgb" or "#rrggbb", else the default accent: it lands in CSS."""
+    value = value.strip()
+    if not _HEX_COLOR.fullmatch(value):
+        return DEFAULT_ACCENT
+    digits = value[1:].lower()
+    return "#" + ("".join(2 * d for d in digits) if len(digits) == 3 else digits)
+
+
+def brand_style(company: IssuingCompany) -> str:
+    """The company's colours as CSS custom properties for a `style` attribute on <html> (style.css uses them):
+    --accent, --on-accent (white or ink, whichever reads better on it) and --tint (the accent, very light)."""
+    accent = accent_color(company.accent_color)
+    rgb = tuple(int(accent[i : i + 2], 16) for i in (1, 3, 5))
+    light = _luminance(rgb)
+    # WCAG contrast ratios of white and of the ink on the accent.
+    on_accent = "#ffffff" if 1.05 / (light + 0.05) >= (light + 0.05) / (_luminance(_INK) + 0.05) else "#1e1e1e"
+    tint = "#" + "".join(f"{round(255 - 0.09 * (255 - c)):02x}" for c in rgb)
+    return f"--accent: {accent}; --on-accent: {on_accent}; --tint: {tint}"
+
+
+def _luminance(rgb: tuple[int, ...]) -> float:
+    """WCAG relative luminance."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def piece_filename(piece: Piece, language: str) -> str:
@@ -134,41 +170,79 @@ def render_pdf(html: str, *, logo_path: str = "") -> bytes:
 
 
 class PdfRenderer:
-    """Renders PDFs in a pool of spawned processes, created at first use; one per application.
+    """Renders PDFs in a pool of spawned worker processes, one per core unless told; one renderer per application.
 
-    "spawn" rather than "fork": the parent runs threads (NiceGUI, the event loop) that a fork would copy mid-state.
+    Each worker imports WeasyPrint, builds its FontConfiguration and renders a page once, at start; the pool lives
+    until `close`. "spawn" rather than "fork": the parent runs threads (NiceGUI, the event loop) that a fork would
+    copy mid-state. With `cache_dir`, every PDF is kept there under the hash of its inputs (`pdf_cache.py`):
+    a hit is read back without rendering, and identical requests made while one renders share its result.
     """
 
-    def __init__(self, *, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        cache_dir: Path | None = None,
+        cache_limit_bytes: int = DEFAULT_LIMIT_BYTES,
+    ) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._renders = 0
+        self._in_flight: dict[str, Future[bytes]] = {}
+        # One thread for the blocking steps (HTML, cache files, submissions): one is enough, as none waits for a
+        # render, and it keeps them off the default executor the stores use and out of each other's GIL.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-io")
+        self._cache = (
+            PdfCache(cache_dir, assets_dir=DOCUMENTS_DIR, asset_suffixes=ASSET_SUFFIXES, limit_bytes=cache_limit_bytes)
+            if cache_dir is not None
+            else None
+        )
+
+    @property
+    def renders(self) -> int:
+        """Documents handed to the pool so far: a cache hit or a request joined to one under way adds nothing."""
+        return self._renders
 
     async def render_piece(
         self, piece: Piece, contact: Contact, company: IssuingCompany, *, origin_number: str = ""
     ) -> bytes:
-        html = build_piece_html(piece, contact, company, origin_number=origin_number)
-        return await self.render(html, logo_path=company.logo_path)
+        return await self._await(partial(self._request_piece, piece, contact, company, origin_number))
 
     def render_piece_sync(
         self, piece: Piece, contact: Contact, company: IssuingCompany, *, origin_number: str = ""
     ) -> bytes:
-        html = build_piece_html(piece, contact, company, origin_number=origin_number)
-        return self.render_sync(html, logo_path=company.logo_path)
+        return self._request_piece(piece, contact, company, origin_number).result()
 
     async def render(self, html: str, *, logo_path: str = "") -> bytes:
         """Any HTML built on the documents/ assets (statements...), rendered without blocking the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), partial(render_pdf, html, logo_path=logo_path))
+        return await self._await(partial(self._request, html, logo_path))
 
     def render_sync(self, html: str, *, logo_path: str = "") -> bytes:
-        return self._executor().submit(render_pdf, html, logo_path=logo_path).result()
+        return self._request(html, logo_path).result()
+
+    def start(self) -> None:
+        """Start every worker now and wait until all are warm, so the first batch does not pay for it (~1 s).
+        Blocking: call it off the event loop."""
+        pool = self._executor()
+        # With "spawn" the pool starts a process per submission while none is idle: one no-op each.
+        wait([pool.submit(os.getpid) for _ in range(self._workers)])
+
+    def flush(self) -> None:
+        """Wait until every PDF rendered so far is in the cache folder and a clean under way is done. Blocking."""
+        self._io.submit(int).result()  # the io thread runs in order: the writes queued before this are done
+        if self._cache is not None:
+            self._cache.flush()
 
     def close(self) -> None:
+        """Stop the workers (renders not started are cancelled), then finish the cache writes and cleaning."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._io.shutdown(wait=True)
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> PdfRenderer:
         return self
@@ -178,13 +252,94 @@ class PdfRenderer:
     ) -> None:
         self.close()
 
+    async def _await(self, request: Callable[[], Future[bytes]]) -> bytes:
+        future = await asyncio.get_running_loop().run_in_executor(self._io, request)
+        return future.result() if future.done() else await asyncio.wrap_future(future)
+
+    # Blocking (Jinja, cache files): the async methods run these in the io thread. They return at once with a
+    # future that the cache, the pool or the io thread (once the PDF is written) completes.
+
+    def _request_piece(
+        self, piece: Piece, contact: Contact, company: IssuingCompany, origin_number: str
+    ) -> Future[bytes]:
+        html = build_piece_html(piece, contact, company, origin_number=origin_number)
+        return self._request(html, company.logo_path)
+
+    def _request(self, html: str, logo_path: str) -> Future[bytes]:
+        if self._cache is None:
+            return self._submit(html, logo_path)
+        key = self._cache.key(html, logo_path=logo_path)
+        result: Future[bytes] = Future()
+        result.set_running_or_notify_cancel()  # shared by every caller: none may cancel it for the others
+        with self._lock:
+            shared = self._in_flight.setdefault(key, result)
+        if shared is not result:
+            return shared
+        try:
+            pdf = self._cache.get(key)
+            if pdf is not None:
+                result.set_result(pdf)
+                self._forget(key)
+            else:
+                self._submit(html, logo_path).add_done_callback(partial(self._rendered, key, result))
+        except Exception as err:
+            result.set_exception(err)
+            self._forget(key)
+        return result
+
+    def _rendered(self, key: str, result: Future[bytes], rendering: Future[bytes]) -> None:
+        """In the pool's own thread: queue the file write on the io thread, pass the PDF on."""
+        error = CancelledError() if rendering.cancelled() else rendering.exception()
+        if error is not None:
+            self._forget(key)
+            result.set_exception(error)
+            return
+        pdf = rendering.result()
+        try:
+            # Until written, the entry stays in flight: a request meanwhile gets these bytes, not a render.
+            self._io.submit(self._store, key, pdf)
+        except RuntimeError:  # closed: not kept
+            self._forget(key)
+        result.set_result(pdf)
+
+    def _store(self, key: str, pdf: bytes) -> None:
+        assert self._cache is not None
+        try:
+            self._cache.put(key, pdf)
+        finally:
+            self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._in_flight.pop(key, None)
+
+    def _submit(self, html: str, logo_path: str) -> Future[bytes]:
+        try:
+            future = self._executor().submit(render_pdf, html, logo_path=logo_path)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start a new pool once
+            with self._lock:
+                broken, self._pool = self._pool, None
+            if broken is not None:
+                broken.shutdown(wait=False, cancel_futures=True)
+            future = self._executor().submit(render_pdf, html, logo_path=logo_path)
+        with self._lock:
+            self._renders += 1
+        return future
+
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
                 )
             return self._pool
+
+
+def _start_worker() -> None:
+    """A worker's first act: fonts configured and loaded, the stylesheet's path through WeasyPrint taken once."""
+    render_pdf('<link rel="stylesheet" href="style.css"><p>Facture 0123456789 € <b>TTC</b></p>')
 
 
 @cache
@@ -194,7 +349,8 @@ def _font_configuration() -> FontConfiguration:
 
 
 @cache
-def _environment() -> Environment:
+def document_environment() -> Environment:
+    """The Jinja2 environment of every document (pieces and summaries): its templates, filters and escaping."""
     env = Environment(
         loader=FileSystemLoader(DOCUMENTS_DIR),
         autoescape=True,
@@ -202,8 +358,24 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=_money, date=_date, percent=_percent, quantity=_quantity)
+    env.filters.update(
+        money=_money, date=_date, percent=_percent, quantity=_quantity, iban=_iban, company_id=_company_id
+    )
     return env
+
+
+def _iban(value: str) -> str:
+    """Groups of four, as banks print it: "FR76 3000 6000 0112 3456 7890 189"."""
+    compact = "".join(value.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _company_id(value: str) -> str:
+    """A SIREN as "814 629 374", a SIRET as "814 629 374 00020"; anything else as entered."""
+    digits = "".join(value.split())
+    if not digits.isdigit() or len(digits) not in (9, 14):
+        return value
+    return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
 
 
 @pass_context

@@ -65,7 +65,11 @@ class Services:
         stores = open_stores(data_dir)
         stores.outbox.mark_stale_sending_uncertain()
         return cls(
-            stores, data_dir=data_dir, renderer=PdfRenderer(), credentials=CredentialStore(data_dir), today=today
+            stores,
+            data_dir=data_dir,
+            renderer=PdfRenderer(cache_dir=data_dir / "pdf-cache"),
+            credentials=CredentialStore(data_dir),
+            today=today,
         )
 
     def close(self) -> None:

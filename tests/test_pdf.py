@@ -8,6 +8,7 @@ import struct
 import subprocess
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -22,9 +23,12 @@ from batchmail.documents.labels import LABELS, TITLES
 from batchmail.errors import InvalidInput
 from batchmail.formatting import plain_spaces
 from batchmail.pdf import (
+    DEFAULT_ACCENT,
     DOCUMENTS_DIR,
     AssetFetcher,
     PdfRenderer,
+    accent_color,
+    brand_style,
     build_piece_html,
     piece_filename,
     render_pdf,
@@ -34,20 +38,22 @@ from batchmail.pieces import Line, Payment, Piece, PieceType, Status
 # ---- hand-built objects -------------------------------------------------------------------------------------------
 
 
-def make_company(logo_path: str = "") -> IssuingCompany:
-    return IssuingCompany(
-        name="Atelier Dupré SAS",
-        legal_form="SAS",
-        capital="10 000 €",
-        address="12 rue des Tanneurs\n69002 Lyon",
-        siren="812 345 678",
-        siret="812 345 678 00012",
-        rcs="RCS Lyon 812 345 678",
-        vat_number="FR12812345678",
-        iban="FR76 3000 6000 0112 3456 7890 189",
-        bic="AGRIFRPP",
-        logo_path=logo_path,
-    )
+def make_company(logo_path: str = "", **changes: str) -> IssuingCompany:
+    fields = {
+        "name": "Atelier Dupré SAS",
+        "legal_form": "SAS",
+        "capital": "10 000 €",
+        "address": "12 rue des Tanneurs\n69002 Lyon",
+        "siren": "812 345 678",
+        "siret": "812 345 678 00012",
+        "rcs": "RCS Lyon 812 345 678",
+        "vat_number": "FR12812345678",
+        "iban": "FR76 3000 6000 0112 3456 7890 189",
+        "bic": "AGRIFRPP",
+        "logo_path": logo_path,
+    }
+    fields.update(changes)
+    return IssuingCompany(**fields)
 
 
 def make_contact(language: str = "fr", *, name: str = "Jeanne Martin") -> Contact:
@@ -138,13 +144,13 @@ def pdf_pages(pdf: bytes) -> list[str]:
     return [plain_spaces(page) for page in result.stdout.decode("utf-8").split("\f")[:-1]]
 
 
-def png_bytes(width: int = 40, height: int = 20) -> bytes:
-    """A small valid red PNG, built by hand."""
+def png_bytes(width: int = 40, height: int = 20, colour: bytes = b"\xcc\x22\x22") -> bytes:
+    """A small valid PNG of one colour (red unless told), built by hand."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    rows = b"".join(b"\x00" + b"\xcc\x22\x22" * width for _ in range(height))
+    rows = b"".join(b"\x00" + colour * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
@@ -204,6 +210,17 @@ def test_an_invoice_carries_the_french_legal_mentions_and_bank_details() -> None
     assert re.search(r"Solde dû 1 187,21 €", flat)
 
 
+def test_identifiers_entered_without_spaces_are_printed_in_their_usual_groups() -> None:
+    company = make_company(siren="812345678", siret="81234567800012", iban="fr7630006000011234567890189")
+
+    html = build_piece_html(make_piece(), make_contact(), company)
+
+    assert "SIREN 812 345 678<" in html and "SIRET 812 345 678 00012<" in html
+    assert "FR76 3000 6000 0112 3456 7890 189" in html
+    odd = build_piece_html(make_piece(), make_contact(), make_company(siren="81234", siret="B 123 456"))
+    assert "SIREN 81234<" in odd and "SIRET B 123 456<" in odd
+
+
 def test_a_draft_says_so_and_shows_what_its_lines_add_up_to() -> None:
     draft = make_piece(status=Status.draft, payments=[])
 
@@ -224,14 +241,15 @@ def test_the_language_can_be_forced_and_must_be_known() -> None:
 # ---- long documents -----------------------------------------------------------------------------------------------
 
 
-def test_a_60_line_invoice_repeats_the_header_and_numbers_every_page() -> None:
+def test_a_60_line_invoice_repeats_the_header_numbers_and_footer_every_page() -> None:
     lines = [
         Line(description=f"Article {n:02d}", quantity=Decimal(n), unit_price=Decimal("1.00"), vat_rate=Decimal(20))
         for n in range(1, 61)
     ]
     piece = make_piece(lines=lines, payments=[])
+    company = make_company(footer_text="Merci de votre confiance · Membre d'une association agréée")
 
-    pdf = render_pdf(build_piece_html(piece, make_contact(), make_company()))
+    pdf = render_pdf(build_piece_html(piece, make_contact(), company))
     pages = pdf_pages(pdf)
 
     count = len(pages)
@@ -241,11 +259,81 @@ def test_a_60_line_invoice_repeats_the_header_and_numbers_every_page() -> None:
         assert "Désignation" in text and "Montant HT" in text
         assert re.search(rf"(?m)^\s*{number}/{count}\s*$", text), (number, count)
         assert "SIRET 812 345 678 00012" in text
+        assert "Merci de votre confiance · Membre d'une association agréée" in text
         assert ("Facture FA-2026-00042" in text) == (number > 1)  # continuation pages name their document
     every = "".join(pages)
     assert all(every.count(f"Article {n:02d}") == 1 for n in range(1, 61))
     # 1 + 2 + ... + 60 = 1830.00 excl. tax, 366.00 VAT, 2196.00 incl. tax
     assert re.search(r"Total TTC\s+2 196,00 €", pages[-1])
+
+
+# ---- branding -----------------------------------------------------------------------------------------------------
+
+
+def page_colours(pdf: bytes, *, dpi: int = 20) -> Counter[tuple[int, int, int]]:
+    """The first page's pixels by colour, as pdftoppm draws it (binary PPM on standard output)."""
+    ppm = subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", "-"], input=pdf, capture_output=True, check=True
+    ).stdout
+    magic, size, depth, pixels = ppm.split(b"\n", 3)
+    assert magic == b"P6" and depth == b"255"
+    width, height = map(int, size.split())
+    assert len(pixels) == 3 * width * height
+    return Counter(zip(pixels[0::3], pixels[1::3], pixels[2::3], strict=True))
+
+
+def near(colours: Counter[tuple[int, int, int]], hex_colour: str) -> int:
+    """How many pixels are `hex_colour`, give or take rounding."""
+    target = bytes.fromhex(hex_colour.removeprefix("#"))
+    return sum(
+        count for rgb, count in colours.items() if all(abs(a - b) <= 2 for a, b in zip(rgb, target, strict=True))
+    )
+
+
+def test_the_accent_colour_fills_the_title_bars_and_the_default_is_the_house_blue() -> None:
+    branded = page_colours(
+        render_pdf(build_piece_html(make_piece(), make_contact(), make_company(accent_color="#C0392B")))
+    )
+    plain = page_colours(render_pdf(build_piece_html(make_piece(), make_contact(), make_company())))
+
+    # The lines' header row and the grand total are filled with it: hundreds of pixels even at 20 dpi.
+    assert near(branded, "#c0392b") > 300 and near(branded, DEFAULT_ACCENT) == 0
+    assert near(plain, DEFAULT_ACCENT) > 300 and near(plain, "#c0392b") == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["red", "#12345", "#1234567", "#ggg", "1f4e79", "", "#fff; } body { display: none", '#fff" onload="x', "url(x)"],
+)
+def test_an_accent_that_is_not_a_hex_colour_falls_back_to_the_default(value: str) -> None:
+    html = build_piece_html(make_piece(), make_contact(), make_company(accent_color=value))
+
+    assert f'style="--accent: {DEFAULT_ACCENT}; --on-accent: #ffffff; --tint: ' in html
+    assert "display: none" not in html and "onload" not in html and "url(x)" not in html
+
+
+def test_a_hostile_accent_still_renders_the_whole_invoice_in_the_default_colour() -> None:
+    company = make_company(accent_color="#fff; } html { display: none } :root {")
+
+    pdf = render_pdf(build_piece_html(make_piece(), make_contact(), company))
+
+    assert near(page_colours(pdf), DEFAULT_ACCENT) > 300
+    assert "Total TTC" in pdf_pages(pdf)[0]
+
+
+def test_short_colours_are_expanded_and_light_ones_get_dark_text() -> None:
+    assert accent_color(" #C03 ") == "#cc0033" and accent_color("#1F4E79") == "#1f4e79"
+    assert brand_style(make_company()) == "--accent: #1f4e79; --on-accent: #ffffff; --tint: #ebeff3"
+    assert (
+        brand_style(make_company(accent_color="#ffeb3b")) == "--accent: #ffeb3b; --on-accent: #1e1e1e; --tint: #fffded"
+    )
+
+
+def test_the_footer_text_is_escaped_and_absent_when_empty() -> None:
+    html = build_piece_html(make_piece(), make_contact(), make_company(footer_text="<b>Promo</b> & co"))
+
+    assert "&lt;b&gt;Promo&lt;/b&gt; &amp; co" in html and "<b>Promo</b>" not in html
+    assert 'class="footer-text"' not in build_piece_html(make_piece(), make_contact(), make_company())
 
 
 # ---- what a document may load -------------------------------------------------------------------------------------
