@@ -21,6 +21,7 @@ from batchmail.errors import InvalidInput, NotFound
 from batchmail.history import SendRecord
 from batchmail.pdf import PdfRenderer
 from batchmail.pieces import Piece
+from batchmail.printing import PrintingService
 from batchmail.report import BatchReport
 from batchmail.selection import Criteria, PieceSummary, select
 from batchmail.sending import SendingService
@@ -55,6 +56,7 @@ class Services:
         self.today = today
         self.accounts = AccountService(self)
         self.sending = SendingService(self)
+        self.printing = PrintingService(self)
 
     @classmethod
     def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:
