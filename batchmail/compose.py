@@ -1,40 +1,120 @@
-"""From a batch of pieces to the exact messages that will leave, and the pieces that cannot go.
+"""From a batch of pieces and its options to the exact messages that will leave, and the pieces that cannot go.
 
-Nothing here touches the network or a store: the caller hands in the pieces, their contacts and a PDF renderer,
-and gets every message complete (PDF attached, Message-ID fixed) or the reason a piece is skipped.
+Nothing here touches the network or a store: the caller hands in the pieces, their contacts, the issuer and a PDF
+renderer, and gets every message complete (PDFs attached, Message-ID fixed, size measured) with the warnings a
+dry run shows. The same function serves the dry run and the send, so what the user saw is what leaves.
+
+A piece with a blocking warning is never composed. An overridable warning (sent recently, message too large)
+stops its piece too unless the user accepted that kind in `SendOptions.overrides`; the mail then goes, and the
+warning stays on the composition, flagged as overridden.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
-from batchmail.contacts import Contact, IssuingCompany, SenderAddress
-from batchmail.message import Attachment, OutgoingMessage, make_message_id
+from batchmail.attachments import unique_names, zip_name, zip_pdfs
+from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress
+from batchmail.errors import InvalidAddress, InvalidInput
+from batchmail.formatting import format_date
+from batchmail.message import Attachment, OutgoingMessage, make_message_id, to_mime
 from batchmail.pdf import piece_filename
-from batchmail.pieces import Piece, Status
-from batchmail.templates import TemplateContext, default_template, render_template
+from batchmail.pieces import Piece, PieceType, Status
+from batchmail.templates import (
+    MessageTemplate,
+    RenderedText,
+    TemplateContext,
+    default_template,
+    natural_key,
+    render_template,
+)
 
 RenderPiece = Callable[[Piece, Contact], Awaitable[bytes]]
+TemplateLookup = Callable[[PieceType, Language], MessageTemplate]
 
-_NOT_SENDABLE = {Status.draft: "draft: validate it before sending", Status.cancelled: "cancelled"}
+
+class Grouping(StrEnum):
+    per_piece = "per_piece"  # one mail per piece
+    per_recipient = "per_recipient"  # one mail per contact, holding all of that contact's pieces
+
+
+class WarningCode(StrEnum):
+    no_address = "no_address"  # blocking: the contact has no email address
+    invalid_address = "invalid_address"  # blocking: the contact's address cannot receive mail
+    not_by_email = "not_by_email"  # blocking: the contact receives its documents on paper, not by email
+    draft = "draft"  # blocking: a draft is validated before it is sent
+    cancelled = "cancelled"  # blocking: a cancelled piece is never sent
+    template_error = "template_error"  # blocking: unknown keyword, syntax error or a construct the sandbox refuses
+    recently_sent = "recently_sent"  # overridable: the piece was already sent within the resend window
+    too_large = "too_large"  # overridable: the message is larger than the account accepts
+
+
+BLOCKING = frozenset(
+    {
+        WarningCode.no_address,
+        WarningCode.invalid_address,
+        WarningCode.not_by_email,
+        WarningCode.draft,
+        WarningCode.cancelled,
+        WarningCode.template_error,
+    }
+)
 
 
 @dataclass(kw_only=True, slots=True)
 class SendOptions:
-    sender: SenderAddress
+    sender: SenderAddress  # one of the current user's addresses
+    grouping: Grouping = Grouping.per_piece
+    zip_attachments: bool = False  # per_recipient only: the mail's PDFs in one ZIP
+    single_recipient: str | None = None  # every mail to this address instead of the contact's
+    template: MessageTemplate | None = None  # forced for the whole batch
+    templates: TemplateLookup | None = None  # the template for a piece type and language; None: the built-in ones
+    extra_attachments: tuple[Attachment, ...] = ()  # attached to every mail of the batch
+    read_receipt: bool = False
+    delivery_receipt: bool = False
+    high_priority: bool = False
+    cc_sender: bool = False
+    auto_bcc: str | None = None  # the archive address from the settings; None when the batch skips it
     record_on_contact: bool = True
+    resend_window_days: int = 30  # a piece sent this many days ago or less is "recently sent"
+    today: date = field(default_factory=date.today)
+    max_message_bytes: int | None = None  # the account's largest message
+    overrides: frozenset[WarningCode] = frozenset()  # overridable warnings the user accepted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Warning:  # a record shown to the user, never raised (the builtin Warning is not used in this module)
+    """Something a dry run shows about one piece, or about every piece of one mail."""
+
+    code: WarningCode
+    piece_ids: tuple[int, ...]
+    piece_numbers: tuple[str, ...]
+    contact: str  # the contact's name
+    detail: str  # a sentence a user understands, in English; the UI translates from `code`
+    sent_on: date | None = None  # recently_sent: when the piece was last sent
+    overridden: bool = False  # overridable, accepted by the user: the mail goes all the same
+    blocking: bool = field(init=False)  # follows from the code: no override lets such a piece go
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blocking", self.code in BLOCKING)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Skipped:
+    """A piece that will not be sent, and why: `reason` is the detail of its first decisive warning."""
+
     piece_id: int
     number: str
     contact: str
     reason: str
+    code: WarningCode
+    warnings: tuple[Warning, ...] = ()
 
 
 @dataclass(kw_only=True, slots=True)
@@ -44,12 +124,31 @@ class Draft:
     message: OutgoingMessage
     piece_ids: list[int]
     contact_id: int
+    size: int = 0  # bytes of the MIME message
+    warnings: list[Warning] = field(default_factory=list)  # the overridden ones that concern this mail
 
 
 @dataclass(kw_only=True, slots=True)
 class Composition:
     drafts: list[Draft] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)  # every warning, overridden ones flagged
+
+    @property
+    def total_size(self) -> int:
+        return sum(draft.size for draft in self.drafts)
+
+
+@dataclass(kw_only=True, slots=True)
+class _Mail:
+    """One mail being built: its contact and pieces, then its text and message."""
+
+    contact: Contact
+    pieces: list[Piece]
+    text: RenderedText | None = None
+    language: Language = Language.fr
+    message: OutgoingMessage | None = None
+    warnings: list[Warning] = field(default_factory=list)
 
 
 async def compose(
@@ -59,47 +158,246 @@ async def compose(
     options: SendOptions,
     render_pdf: RenderPiece,
 ) -> Composition:
-    """One mail per piece, to the contact's address, with the piece's PDF attached."""
+    """Every message the batch gives under `options`, and every piece it leaves out with the reason.
+
+    Raises InvalidAddress when the sender, the single recipient or the automatic BCC is not an address, and
+    InvalidInput for options that contradict each other. Pure: changes no store, whatever it finds.
+    """
+    _check_options(options)
+    warnings_of: dict[int, list[Warning]] = {}
+    batch = _unique(pieces)
+    for piece in batch:
+        warnings_of[id(piece)] = _piece_warnings(piece, contacts[piece.contact_id], options)
+    ready = [p for p in batch if not _decisive(warnings_of[id(p)], options.overrides)]
+    mails = _group(ready, contacts, options.grouping)
+
+    await asyncio.to_thread(_render_texts, mails, company, options)
+    written = [mail for mail in mails if not _decisive(mail.warnings, options.overrides)]
+    pdfs = await _render_pdfs(written, render_pdf)
+    for mail in written:
+        mail.message = _message(mail, pdfs, company, options)
+    sizes = await asyncio.to_thread(_measure, written, options)
+
+    return _result(batch, mails, warnings_of, sizes, contacts, options.overrides)
+
+
+def _result(
+    batch: Sequence[Piece],
+    mails: Sequence[_Mail],
+    warnings_of: dict[int, list[Warning]],
+    sizes: Mapping[int, int],
+    contacts: Mapping[int, Contact],
+    overrides: frozenset[WarningCode],
+) -> Composition:
+    """The drafts of the mails that go, and each piece left out with the warnings that kept it."""
     result = Composition()
-    sendable: list[tuple[Piece, Contact, str]] = []
-    for piece in pieces:
-        contact = contacts[piece.contact_id]
-        reason = _why_not_sendable(piece, contact)
-        if reason:
-            result.skipped.append(Skipped(piece_id=piece.id, number=piece.number, contact=contact.name, reason=reason))
-        else:
-            sendable.append((piece, contact, contact.email or ""))
-    pdfs = await asyncio.gather(*(render_pdf(piece, contact) for piece, contact, _ in sendable))
-    domain = options.sender.email.rpartition("@")[2] or "batchmail.invalid"
-    for (piece, contact, address), pdf in zip(sendable, pdfs, strict=True):
-        language = contact.language.value
-        text = render_template(
-            default_template(piece.type, language),
-            TemplateContext(pieces=[piece], contact=contact, company=company, language=language),
-        )
-        message = OutgoingMessage(
-            sender=options.sender.email,
-            sender_name=options.sender.display_name or company.name,
-            to=(address,),
-            subject=text.subject,
-            text_body=text.text,
-            html_body=text.html,
-            attachments=(Attachment(filename=piece_filename(piece, language), content=pdf),),
-            message_id=make_message_id(domain),
-        )
-        result.drafts.append(Draft(message=message, piece_ids=[piece.id], contact_id=contact.id))
+    for mail in mails:
+        for piece in mail.pieces:
+            warnings_of[id(piece)] += mail.warnings
+        mail_warnings = [w for piece in mail.pieces for w in warnings_of[id(piece)]]
+        if mail.message is not None and not _decisive(mail_warnings, overrides):
+            result.drafts.append(
+                Draft(
+                    message=mail.message,
+                    piece_ids=[p.id for p in mail.pieces],
+                    contact_id=mail.contact.id,
+                    size=sizes[id(mail)],
+                    warnings=list(dict.fromkeys(_flagged(mail_warnings, overrides))),
+                )
+            )
+    every: dict[Warning, None] = {}  # a mail's warning is on each of its pieces: listed once
+    for piece in batch:
+        flagged = _flagged(warnings_of[id(piece)], overrides)
+        every.update(dict.fromkeys(flagged))
+        decisive = [w for w in flagged if not w.overridden]
+        if decisive:
+            result.skipped.append(
+                Skipped(
+                    piece_id=piece.id,
+                    number=piece.number,
+                    contact=contacts[piece.contact_id].name,
+                    reason=decisive[0].detail,
+                    code=decisive[0].code,
+                    warnings=tuple(decisive),
+                )
+            )
+    result.warnings = list(every)
     return result
 
 
-def _why_not_sendable(piece: Piece, contact: Contact) -> str:
-    if piece.status in _NOT_SENDABLE:
-        return _NOT_SENDABLE[piece.status]
+def _check_options(options: SendOptions) -> None:
+    _valid(options.sender.email, "sender")
+    if options.single_recipient is not None:
+        _valid(options.single_recipient, "single recipient")
+    if options.auto_bcc is not None:
+        _valid(options.auto_bcc, "automatic BCC")
+    if options.zip_attachments and options.grouping is not Grouping.per_recipient:
+        raise InvalidInput("a ZIP of the PDFs needs the mails grouped per recipient")
+    if options.resend_window_days < 0:
+        raise InvalidInput(f"resend window: {options.resend_window_days} days (expected 0 or more)")
+
+
+def _valid(address: str, what: str) -> None:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as err:
+        raise InvalidAddress(f"{what}: {address!r} is not a valid email address ({err})") from err
+
+
+def _unique(pieces: Sequence[Piece]) -> list[Piece]:
+    """The pieces in their order, a piece listed twice kept once (pieces not yet stored have id 0: all kept)."""
+    seen: set[int] = set()
+    kept = []
+    for piece in pieces:
+        if piece.id and piece.id in seen:
+            continue
+        seen.add(piece.id)
+        kept.append(piece)
+    return kept
+
+
+def _piece_warnings(piece: Piece, contact: Contact, options: SendOptions) -> list[Warning]:
+    found: list[tuple[WarningCode, str]] = []
+    if piece.status is Status.draft:
+        found.append((WarningCode.draft, "draft: validate it before sending"))
+    elif piece.status is Status.cancelled:
+        found.append((WarningCode.cancelled, "cancelled: a cancelled piece is never sent"))
+    if options.single_recipient is None:  # else the contact's own address and wishes play no part
+        found += _address_problems(contact)
+    sent_on = piece.last_sent
+    window_start = options.today - timedelta(days=options.resend_window_days)
+    if sent_on is not None and sent_on >= window_start:
+        detail = f"{piece.number} was already sent on {format_date(sent_on, Language.en)}"
+        found.append((WarningCode.recently_sent, detail))
+    return [
+        Warning(
+            code=code,
+            piece_ids=(piece.id,),
+            piece_numbers=(piece.number,),
+            contact=contact.name,
+            detail=detail,
+            sent_on=sent_on if code is WarningCode.recently_sent else None,
+        )
+        for code, detail in found
+    ]
+
+
+def _address_problems(contact: Contact) -> list[tuple[WarningCode, str]]:
     if not contact.send_by_email:
-        return "the contact does not receive documents by email"
+        return [(WarningCode.not_by_email, "the contact does not receive documents by email")]
     if not contact.email:
-        return "no email address for this contact"
+        return [(WarningCode.no_address, "no email address for this contact")]
     try:
         validate_email(contact.email, check_deliverability=False)
     except EmailNotValidError as err:
-        return f"invalid address {contact.email!r}: {err}"
-    return ""
+        return [(WarningCode.invalid_address, f"invalid address {contact.email!r}: {err}")]
+    return []
+
+
+def _decisive(warnings: Sequence[Warning], overrides: frozenset[WarningCode]) -> bool:
+    """Whether the warnings keep their piece or mail from going."""
+    return any(w.blocking or w.code not in overrides for w in warnings)
+
+
+def _flagged(warnings: Sequence[Warning], overrides: frozenset[WarningCode]) -> list[Warning]:
+    return [replace(w, overridden=not w.blocking and w.code in overrides) for w in warnings]
+
+
+def _group(pieces: Sequence[Piece], contacts: Mapping[int, Contact], grouping: Grouping) -> list[_Mail]:
+    """The mails in the order of the batch; a grouped mail's pieces in number order."""
+    if grouping is Grouping.per_piece:
+        return [_Mail(contact=contacts[p.contact_id], pieces=[p]) for p in pieces]
+    by_contact: dict[int, list[Piece]] = {}
+    for piece in pieces:
+        by_contact.setdefault(piece.contact_id, []).append(piece)
+    return [
+        _Mail(contact=contacts[contact_id], pieces=sorted(group, key=lambda p: natural_key(p.number)))
+        for contact_id, group in by_contact.items()
+    ]
+
+
+def _render_texts(mails: Sequence[_Mail], company: IssuingCompany, options: SendOptions) -> None:
+    """Subject and bodies of every mail (a worker thread: a template lookup may read a store)."""
+    lookup = options.templates or default_template
+    for mail in mails:
+        template = options.template or lookup(mail.pieces[0].type, mail.contact.language)
+        # The values are written in the template's language, so a text never mixes two languages.
+        mail.language = template.language
+        context = TemplateContext(pieces=mail.pieces, contact=mail.contact, company=company, language=mail.language)
+        try:
+            mail.text = render_template(template, context)
+        except InvalidInput as err:
+            mail.warnings.append(_mail_warning(mail, WarningCode.template_error, str(err)))
+
+
+def _mail_warning(mail: _Mail, code: WarningCode, detail: str) -> Warning:
+    return Warning(
+        code=code,
+        piece_ids=tuple(p.id for p in mail.pieces),
+        piece_numbers=tuple(p.number for p in mail.pieces),
+        contact=mail.contact.name,
+        detail=detail,
+    )
+
+
+async def _render_pdfs(mails: Sequence[_Mail], render_pdf: RenderPiece) -> dict[int, bytes]:
+    """Each piece's PDF, rendered once even if the piece is in several mails; keyed by the piece object's id."""
+    wanted: dict[int, tuple[Piece, Contact]] = {}
+    for mail in mails:
+        for piece in mail.pieces:
+            wanted.setdefault(id(piece), (piece, mail.contact))
+    rendered = await asyncio.gather(*(render_pdf(piece, contact) for piece, contact in wanted.values()))
+    return dict(zip(wanted, rendered, strict=True))
+
+
+def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, options: SendOptions) -> OutgoingMessage:
+    assert mail.text is not None  # mails whose text failed were dropped before
+    names = unique_names(piece_filename(p, mail.language) for p in mail.pieces)
+    files = [(name, pdfs[id(p)]) for name, p in zip(names, mail.pieces, strict=True)]
+    if options.zip_attachments:
+        archive = zip_name([p.type for p in mail.pieces], company.name, options.today, mail.language)
+        attachments = [zip_pdfs(files, archive)]
+    else:
+        attachments = [Attachment(filename=name, content=content) for name, content in files]
+    sender = options.sender
+    return OutgoingMessage(
+        sender=sender.email,
+        sender_name=sender.display_name or company.name,
+        to=(options.single_recipient or mail.contact.email or "",),
+        cc=(sender.email,) if options.cc_sender else (),
+        bcc=(options.auto_bcc,) if options.auto_bcc else (),
+        subject=mail.text.subject,
+        text_body=mail.text.text,
+        html_body=mail.text.html,
+        attachments=(*attachments, *options.extra_attachments),
+        read_receipt=options.read_receipt,
+        delivery_receipt=options.delivery_receipt,
+        high_priority=options.high_priority,
+        message_id=make_message_id(sender.email.rpartition("@")[2] or "batchmail.invalid"),
+    )
+
+
+def _measure(mails: Sequence[_Mail], options: SendOptions) -> dict[int, int]:
+    """The MIME size of every mail (a worker thread: it encodes the attachments); warns when one is too large."""
+    sizes: dict[int, int] = {}
+    for mail in mails:
+        assert mail.message is not None
+        try:
+            sizes[id(mail)] = size = len(to_mime(mail.message))
+        except InvalidAddress as err:
+            # The sender and the batch's addresses were checked first: what is left is the contact's.
+            mail.warnings.append(_mail_warning(mail, WarningCode.invalid_address, str(err)))
+            continue
+        limit = options.max_message_bytes
+        if limit is not None and size > limit:
+            detail = (
+                f"the mail to {mail.contact.name} ({', '.join(p.number for p in mail.pieces)}) is "
+                f"{_human_size(size)}, above the account's limit of {_human_size(limit)}"
+            )
+            mail.warnings.append(_mail_warning(mail, WarningCode.too_large, detail))
+    return sizes
+
+
+def _human_size(size: int) -> str:
+    """ "840 kB", "12.5 MB": decimal units, as mail providers state their limits."""
+    return f"{size / 1_000:.0f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"

@@ -25,6 +25,7 @@ from batchmail.printing import PrintingService
 from batchmail.report import BatchReport
 from batchmail.selection import Criteria, PieceSummary, select
 from batchmail.sending import SendingService
+from batchmail.template_service import TemplateService
 from storage.stores import Stores, open_stores
 
 Progress = Callable[[BatchReport], None]
@@ -57,6 +58,7 @@ class Services:
         self.accounts = AccountService(self)
         self.sending = SendingService(self)
         self.printing = PrintingService(self)
+        self.templates = TemplateService(self)
 
     @classmethod
     def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:

@@ -44,6 +44,7 @@ KEYWORDS = (*ONE_PIECE_KEYWORDS, *MULTI_PIECE_KEYWORDS, *EXTRA_KEYWORDS)
 _PERCENT_KEYWORD = re.compile(r"%([A-Z][A-Z0-9_]*)%")
 _RANGE = "{} – {}"
 _MAX_REPEAT = 10_000  # longest string or list a template may build with `*`
+_MAX_TEXT = 1_000_000  # longest subject or body a template may write
 
 
 @dataclass(kw_only=True, slots=True)
@@ -77,9 +78,9 @@ class TemplateContext:
             raise InvalidInput("a message needs at least one piece to fill its keywords")
         lang = self.language
         first = self.pieces[0]
-        numbers = sorted((p.number for p in self.pieces), key=_natural_key)
+        numbers = sorted((p.number for p in self.pieces), key=natural_key)
         dates = sorted(p.date for p in self.pieces)
-        listed = sorted(self.pieces, key=lambda p: (p.date, _natural_key(p.number)))
+        listed = sorted(self.pieces, key=lambda p: (p.date, natural_key(p.number)))
         return {
             "NUMFACT": first.number,
             "DATEFACT": format_date(first.date, lang),
@@ -121,46 +122,81 @@ def default_template(piece_type: PieceType, language: Language) -> MessageTempla
 
 def check_template(template: MessageTemplate) -> None:
     """Refuse, with InvalidInput naming the field and line, a template that could not be rendered. Call at save."""
-    sample = dict.fromkeys(KEYWORDS, "x")
-    for field, source in (("subject", template.subject), ("body", template.body)):
-        compiled = _compile_field(template, field, source)
-        try:
-            compiled.render(sample)
-        except TemplateError as err:
-            raise InvalidInput(f"template {template.name!r}, {field}: {_explain(err)}") from err
+    _render_fields(template, dict.fromkeys(KEYWORDS, "x"))
 
 
 def render_template(template: MessageTemplate, context: TemplateContext) -> RenderedText:
     """The subject (one line), text part and HTML part of a message. Raises InvalidInput on a bad template."""
-    values = context.values()
-    rendered: dict[str, str] = {}
-    for field, source in (("subject", template.subject), ("body", template.body)):
-        compiled = _compile_field(template, field, source)
-        try:
-            rendered[field] = compiled.render(values)
-        except TemplateError as err:
-            raise InvalidInput(f"template {template.name!r}, {field}: {_explain(err)}") from err
+    rendered = _render_fields(template, context.values())
     subject = one_line(rendered["subject"])
     return RenderedText(subject=subject, text=rendered["body"], html=_html(rendered["body"], context.language))
 
 
-class _Environment(ImmutableSandboxedEnvironment):
-    """The sandbox, also refusing `**` and `*` products so large they would exhaust memory."""
+def _render_fields(template: MessageTemplate, values: dict[str, str]) -> dict[str, str]:
+    rendered: dict[str, str] = {}
+    for field, source in (("subject", template.subject), ("body", template.body)):
+        compiled = _compile_field(template, field, source)
+        parts: list[str] = []
+        size = 0
+        try:
+            # Written piece by piece so that a loop writing without end is stopped before memory runs out.
+            for part in compiled.generate(values):
+                size += len(part)
+                if size > _MAX_TEXT:
+                    raise SecurityError(f"this template writes more than {_MAX_TEXT:,} characters")
+                parts.append(part)
+        except TemplateError as err:
+            raise InvalidInput(f"template {template.name!r}, {field}: {_explain(err)}") from err
+        rendered[field] = "".join(parts)
+    return rendered
 
-    intercepted_binops = frozenset({"*", "**"})
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, also refusing what could build a text large enough to exhaust memory: `**`, `%` formatting,
+    `*` products past _MAX_REPEAT, string methods and filters that pad or format to a given width."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
             raise SecurityError("the ** operator is not allowed in a message template")
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("formatting a text with % is not allowed in a message template")
         sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
         counts = [v for v in (left, right) if isinstance(v, int)]
         if sizes and counts and sizes[0] * max(counts[0], 0) > _MAX_REPEAT:
             raise SecurityError("this repetition would build too long a text")
         return super().call_binop(context, operator, left, right)
 
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr not in _STR_METHODS:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
 
+
+def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    """The `replace` filter, refusing a result past _MAX_TEXT (replacing "" inserts between every character)."""
+    text, old, new = str(value), str(old), str(new)
+    hits = text.count(old) if old else len(text) + 1
+    if len(text) + hits * len(new) > _MAX_TEXT:
+        raise SecurityError("this replacement would build too long a text")
+    return text.replace(old, new, -1 if count is None else count)
+
+
+_STR_METHODS = frozenset(
+    {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith", "endswith", "split"}
+)
+_FILTERS = frozenset(
+    {
+        *("abs", "capitalize", "count", "d", "default", "first", "float", "int", "join", "last", "length"),
+        *("list", "lower", "max", "min", "reverse", "round", "sort", "string", "striptags", "sum", "title"),
+        *("trim", "truncate", "unique", "upper", "wordcount"),
+    }
+)
 _ENV = _Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _ENV.globals.clear()
+_ENV.filters = {name: function for name, function in _ENV.filters.items() if name in _FILTERS}
+_ENV.filters["replace"] = _replace
 
 
 class _Problem(Exception):
@@ -180,12 +216,21 @@ def _compile_field(template: MessageTemplate, field: str, source: str) -> jinja2
 
 @lru_cache(maxsize=256)
 def _compile(source: str) -> jinja2.Template:
-    """Translate %NAME%, parse, refuse unknown keywords and underscore attributes, compile."""
-    translated = _PERCENT_KEYWORD.sub(r"{{ \1 }}", source)
+    """Translate %NAME%, parse, refuse what `_checked` refuses, compile."""
     try:
-        tree = _ENV.parse(translated)
-    except TemplateSyntaxError as err:
+        return _ENV.from_string(_checked(_ENV.parse(_PERCENT_KEYWORD.sub(r"{{ \1 }}", source))))
+    except TemplateSyntaxError as err:  # also an unknown filter or test
         raise _Problem(err.lineno, f"syntax error: {err.message}") from err
+    except RecursionError as err:
+        raise _Problem(None, "expressions nested too deeply") from err
+
+
+def _checked(tree: nodes.Template) -> nodes.Template:
+    """The tree, if it has no macro, recursive loop, underscore attribute or unknown keyword."""
+    for block in tree.find_all((nodes.Macro, nodes.CallBlock, nodes.For)):
+        # A macro or a recursive loop can call itself without end.
+        if not isinstance(block, nodes.For) or block.recursive:
+            raise _Problem(block.lineno, "macros and recursive loops are not allowed in a message template")
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
         if isinstance(attr, str) and attr.startswith("_"):
@@ -196,7 +241,7 @@ def _compile(source: str) -> jinja2.Template:
         first = min(names, key=lambda n: n.lineno)
         known = ", ".join(f"%{k}%" for k in KEYWORDS)
         raise _Problem(first.lineno, f"unknown keyword %{first.name}% (known keywords: {known})")
-    return _ENV.from_string(tree)
+    return tree
 
 
 def _explain(err: TemplateError) -> str:
@@ -226,7 +271,7 @@ def _range(low: str, high: str) -> str:
     return low if low == high else _RANGE.format(low, high)
 
 
-def _natural_key(number: str) -> tuple[tuple[int, int | str], ...]:
+def natural_key(number: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key putting FA-2026-00009 before FA-2026-00010 and INV-9 before INV-10."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", number) if part)
 

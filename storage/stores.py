@@ -25,10 +25,19 @@ from storage.history import HistoryRepository
 from storage.outbox import OutboxRepository
 from storage.pieces import PieceRepository
 from storage.settings import SettingsRepository
+from storage.templates import TemplateRepository
 
 # The schema version each kind of file is written with. Raise one when its layout changes, and register in
 # MIGRATIONS[kind][old] the function that upgrades a file from `old` to `old + 1` (in place, in memory).
-SCHEMAS: dict[str, int] = {"contacts": 1, "company": 1, "history": 1, "accounts": 1, "outbox": 1, "pieces": 1}
+SCHEMAS: dict[str, int] = {
+    "contacts": 1,
+    "company": 1,
+    "history": 1,
+    "accounts": 1,
+    "outbox": 1,
+    "pieces": 1,
+    "templates": 1,
+}
 MIGRATIONS: dict[str, dict[int, Migration]] = {kind: {} for kind in SCHEMAS}
 
 LOCK_FILE = ".lock"
@@ -51,6 +60,7 @@ class Stores:
     history: HistoryRepository
     accounts: AccountRepository
     outbox: OutboxRepository
+    templates: TemplateRepository
     _files: list[TinyDB] = field(default_factory=list, repr=False)
     _lock: FileLock | None = field(default=None, repr=False)
 
@@ -116,5 +126,6 @@ def _open_all(data_dir: Path) -> Stores:
         history=HistoryRepository(db("history.json", "history"), RLock()),
         accounts=AccountRepository(db("accounts.json", "accounts"), RLock()),
         outbox=OutboxRepository(db("outbox.json", "outbox"), outbox_dir, RLock()),
+        templates=TemplateRepository(db("templates.json", "templates"), RLock()),
         _files=files,
     )
