@@ -1,98 +1,309 @@
-"""Drains outbox entries through a transport, one state change at a time, each made durable before going on.
+"""Drains outbox entries through a transport: a few parallel sessions, the account's pace, every state change
+durable before going on.
 
-The order of writes is what makes a crash safe: an entry is saved as `sending` before its data goes out, and as
-`sent` (or its failure) right after the server answers. An entry found `sending` at start was interrupted
-mid-flight: the store turns it `uncertain`, never back to `queued`.
+The order of writes is what makes a crash safe: an entry is saved as `sending` before its data goes out, and its
+outcome reaches the disk with the next write, at the latest before the next message of that session goes out (or
+before a pause). An entry found `sending` at start was interrupted mid-flight: the store turns it `uncertain`,
+never back to `queued`, so at most one message per session is uncertain after a crash.
+
+Writes are grouped: what several sessions hand in while one write is under way goes out in the next single
+write, so parallel sessions share the cost of rewriting the outbox file.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+import dataclasses
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from batchmail.errors import (
     AuthenticationFailed,
+    BatchMailError,
+    ConfigurationError,
     DeliveryUncertain,
     PermanentFailure,
     SendFailure,
-    TemporaryFailure,
 )
-from batchmail.outbox import OutboxEntry, OutboxState, next_retry
-from batchmail.transports.base import Transport
+from batchmail.outbox import RETRY_DELAYS, OutboxEntry, OutboxState, next_retry
+from batchmail.transports.base import Transport, TransportSession
+
+MAX_CONNECTIONS = 8  # whatever an account says: servers throttle or refuse beyond a few
+UNREACHABLE_LIMIT = 3  # consecutive failures to reach the server before the batch gives up for now
+_MINUTE, _DAY = timedelta(minutes=1), timedelta(days=1)
 
 
 class OutboxStore(Protocol):
-    def save(self, entry: OutboxEntry) -> None: ...
+    def save_many(self, entries: Iterable[OutboxEntry]) -> None: ...
     def load_mime(self, entry_id: int) -> bytes: ...
 
 
 OnChange = Callable[[OutboxEntry], Awaitable[None]]
 
 
+class DailyLimitReached(Exception):
+    def __init__(self, per_day: int, until: datetime) -> None:
+        super().__init__(f"the daily limit of {per_day} messages is reached until {until:%Y-%m-%d %H:%M}")
+        self.per_day = per_day
+        self.until = until
+
+
+class Pace:
+    """An account's budget: at most `per_minute` messages in any 60 seconds and `per_day` in any 24 hours.
+
+    A rolling window rather than a refilling bucket, so the provider's own count is never exceeded. Slots are
+    handed out one after the other, so parallel sessions share the budget; `recent` are the send times already
+    spent (from the outbox), so a new process keeps counting the day.
+    """
+
+    def __init__(self, *, per_minute: int | None, per_day: int | None, recent: Iterable[datetime] = ()) -> None:
+        self.per_minute = per_minute
+        self.per_day = per_day
+        self._day: deque[datetime] = deque(sorted(recent))
+        self._minute: deque[datetime] = deque(self._day)
+
+    def reserve(self, now: datetime) -> datetime:
+        """The moment the next message may go (now or later), counted as spent. Raises DailyLimitReached."""
+        at = now
+        if self.per_minute:
+            _forget_before(self._minute, at - _MINUTE)
+            if len(self._minute) >= self.per_minute:
+                at = max(at, self._minute[-self.per_minute] + _MINUTE)
+        if self.per_day:
+            _forget_before(self._day, at - _DAY)
+            if len(self._day) >= self.per_day:
+                raise DailyLimitReached(self.per_day, self._day[-self.per_day] + _DAY)
+        self._minute.append(at)
+        self._day.append(at)
+        return at
+
+    def expected_end(self, remaining: int, now: datetime, rate: float | None) -> datetime | None:
+        """When `remaining` messages will have gone at the measured `rate` (messages a second), bounded by the
+        pace; None while there is nothing to go by. Messages beyond the day's budget wait until it frees."""
+        if remaining <= 0:
+            return now
+        if self.per_minute:
+            rate = min(rate or self.per_minute / 60, self.per_minute / 60)
+        if not rate:
+            return None
+        end = now + timedelta(seconds=remaining / rate)
+        if self.per_day:
+            _forget_before(self._day, now - _DAY)
+            if remaining > self.per_day - len(self._day) and self._day:
+                end = max(end, self._day[0] + _DAY)
+        return end
+
+
+def _forget_before(times: deque[datetime], limit: datetime) -> None:
+    while times and times[0] <= limit:
+        times.popleft()
+
+
+class OutboxWriter:
+    """Group commit: entries handed in are written together; `flush` returns once everything handed in before it
+    is on disk, and raises if that write failed. Each entry is copied when handed in, so the caller may go on
+    changing its own object."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
+        self._pending: dict[int, OutboxEntry] = {}
+        self._pending_done: asyncio.Future[None] | None = None  # resolved when the pending batch is written
+        self._in_flight: asyncio.Future[None] | None = None  # the batch being written
+        self._drainer: asyncio.Future[None] | None = None
+
+    def defer(self, entry: OutboxEntry) -> None:
+        """Write `entry` with the next write, without waiting for it."""
+        self._pending[entry.id] = dataclasses.replace(entry)
+
+    async def save(self, entry: OutboxEntry) -> None:
+        self.defer(entry)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if self._pending:
+            if self._pending_done is None:
+                self._pending_done = asyncio.get_running_loop().create_future()
+            done = self._pending_done
+            if self._drainer is None or self._drainer.done():
+                self._drainer = asyncio.ensure_future(self._drain())
+            await asyncio.shield(done)
+        elif self._in_flight is not None:
+            await asyncio.shield(self._in_flight)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = list(self._pending.values()), {}
+            done = self._pending_done or asyncio.get_running_loop().create_future()
+            self._pending_done, self._in_flight = None, done
+            done.add_done_callback(lambda future: future.exception())  # a failure nobody waits for is no warning
+            try:
+                await asyncio.to_thread(self._store.save_many, batch)
+            except Exception as err:
+                done.set_exception(err)
+            else:
+                done.set_result(None)
+            finally:
+                self._in_flight = None
+
+
 async def dispatch(
     entries: Sequence[OutboxEntry],
     *,
     store: OutboxStore,
+    writer: OutboxWriter,
     transport: Transport,
+    pace: Pace,
     now: Callable[[], datetime],
     on_change: OnChange,
+    connections: int = 1,
 ) -> str:
-    """Send `entries` in order over one session. Returns why the batch stopped early, or "" when it ran through.
+    """Send `entries` over up to `connections` sessions. Returns why the batch stopped early, or "".
 
-    Temporary failures wait for a retry, permanent ones fail, a connection lost after the data leaves the message
-    uncertain; an authentication or TLS failure stops the batch and leaves the rest queued.
+    Temporary failures wait for a retry with growing delays, permanent ones fail, a connection lost after the data
+    leaves the message uncertain; an authentication or TLS failure stops the batch and leaves the rest queued; a
+    server out of reach or the day's budget spent leaves the rest waiting, with its next try.
     """
-    if not entries:
-        return ""
-    try:
-        async with transport.session() as session:
-            for entry in entries:
-                await _mark(store, entry, OutboxState.sending, on_change, attempts=entry.attempts + 1)
-                mime = await asyncio.to_thread(store.load_mime, entry.id)
-                try:
-                    result = await session.send(mime, sender=entry.sender, recipients=entry.recipients)
-                except AuthenticationFailed:
-                    await _mark(store, entry, OutboxState.queued, on_change, attempts=entry.attempts - 1)
-                    raise
-                except SendFailure as failure:
-                    await _fail(store, entry, failure, now(), on_change)
-                    continue
-                refused = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in result.refused.items())
-                entry.sent_at = now()
-                entry.last_error = f"refused by the server: {refused}" if refused else ""
-                await _mark(store, entry, OutboxState.sent, on_change)
-    except AuthenticationFailed as failure:
-        return f"stopped, nothing more was sent: {failure}"
-    except TemporaryFailure as failure:  # could not connect at all: every entry still unsent waits for a retry
-        for entry in entries:
-            if entry.state is OutboxState.queued:
-                entry.attempts += 1
-                await _fail(store, entry, failure, now(), on_change)
-        return f"could not reach the server: {failure}"
-    return ""
+    run = _Run(
+        todo=deque(entries), store=store, writer=writer, transport=transport, pace=pace, now=now, on_change=on_change
+    )
+    sessions = max(1, min(connections, MAX_CONNECTIONS, len(entries)))
+    if entries:
+        # An unexpected error in one session stops the others after their current message, never in its middle.
+        outcomes = await asyncio.gather(*(run.session() for _ in range(sessions)), return_exceptions=True)
+        await run.settle_the_rest()
+        await writer.flush()
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+    return run.stopped
 
 
-async def _fail(
-    store: OutboxStore, entry: OutboxEntry, failure: SendFailure, when: datetime, on_change: OnChange
-) -> None:
-    entry.last_error, entry.last_code = str(failure), failure.code
-    if isinstance(failure, DeliveryUncertain):
-        state = OutboxState.uncertain
-    elif isinstance(failure, PermanentFailure):
-        state = OutboxState.failed
+@dataclass(kw_only=True, eq=False)
+class _Run:
+    """One dispatch: what is left to send, shared by its sessions, and why it stopped."""
+
+    todo: deque[OutboxEntry]
+    store: OutboxStore
+    writer: OutboxWriter
+    transport: Transport
+    pace: Pace
+    now: Callable[[], datetime]
+    on_change: OnChange
+    stopped: str = ""
+    unreachable: int = 0  # consecutive failures to reach the server, over every session
+    rest_waits_until: datetime | None = None  # set when the rest is to wait rather than stay queued
+    rest_reason: str = ""
+
+    async def session(self) -> None:
+        try:
+            async with self.transport.session() as session:
+                while self.todo and not self.stopped:
+                    await self.send_one(session, self.todo.popleft())
+        except (AuthenticationFailed, ConfigurationError) as failure:  # from opening or closing a session
+            self.stop(_fix_hint(failure, self.transport.name))
+        except SendFailure as failure:
+            self.stop_unreachable(failure, self.now() + RETRY_DELAYS[0])
+        except Exception as err:
+            self.stop(f"stopped by an unexpected error: {err!r}")
+            raise
+
+    async def send_one(self, session: TransportSession, entry: OutboxEntry) -> None:
+        try:
+            slot = self.pace.reserve(self.now())
+        except DailyLimitReached as limit:
+            self.todo.appendleft(entry)
+            self.stopped = self.stopped or f"{limit}: the rest waits and goes from then on"
+            self.rest_waits_until, self.rest_reason = limit.until, f"waiting: {limit}"
+            return
+        pause = (slot - self.now()).total_seconds()
+        if pause > 0:
+            await self.writer.flush()  # what the last message became is on disk before the pause
+            await asyncio.sleep(pause)
+        entry.state, entry.attempts = OutboxState.sending, entry.attempts + 1
+        loading = asyncio.ensure_future(asyncio.to_thread(self.store.load_mime, entry.id))  # while it is saved
+        loading.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            await self.writer.save(entry)  # on disk before any of its data goes out
+        except BaseException:
+            loading.cancel()
+            raise
+        await self.on_change(entry)
+        try:
+            mime = await loading
+            result = await session.send(mime, sender=entry.sender, recipients=list(entry.recipients), dsn=entry.dsn)
+        except (AuthenticationFailed, ConfigurationError) as failure:
+            entry.attempts -= 1
+            await self.settle(entry, OutboxState.queued)
+            self.stop(_fix_hint(failure, self.transport.name))
+            return
+        except SendFailure as failure:
+            await self.failed(entry, failure)
+            return
+        except BatchMailError as err:  # its message file cannot be read
+            entry.last_error, entry.last_code = str(err), None
+            await self.settle(entry, OutboxState.failed)
+            return
+        self.unreachable = 0
+        entry.sent_at = self.now()
+        entry.server_reply = result.server_reply
+        refused = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in result.refused.items())
+        entry.last_error = f"refused by the server: {refused}" if refused else ""
+        entry.last_code = None
+        await self.settle(entry, OutboxState.sent)
+
+    async def failed(self, entry: OutboxEntry, failure: SendFailure) -> None:
+        entry.last_error, entry.last_code = str(failure), failure.code
+        if isinstance(failure, DeliveryUncertain):
+            await self.settle(entry, OutboxState.uncertain)
+            return
+        if isinstance(failure, PermanentFailure):
+            await self.settle(entry, OutboxState.failed)
+            return
+        entry.next_try = next_retry(entry.attempts, self.now())
+        await self.settle(entry, OutboxState.retry_waiting if entry.next_try else OutboxState.failed)
+        if failure.code is None or failure.code == 421:  # the server, not this recipient: timeout, lost, closing
+            self.unreachable += 1
+            if self.unreachable >= UNREACHABLE_LIMIT:
+                self.stop_unreachable(failure, entry.next_try or self.now() + RETRY_DELAYS[0])
+
+    async def settle(self, entry: OutboxEntry, state: OutboxState) -> None:
+        """The entry's new state, written with the next write (before this session's next message goes out)."""
+        entry.state = state
+        if state is not OutboxState.retry_waiting:
+            entry.next_try = None
+        self.writer.defer(entry)
+        await self.on_change(entry)
+
+    def stop(self, reason: str) -> None:
+        self.stopped = self.stopped or reason
+
+    def stop_unreachable(self, failure: SendFailure, next_try: datetime) -> None:
+        self.stop(f"could not reach the server, the rest waits for a retry: {failure}")
+        self.rest_waits_until, self.rest_reason = next_try, f"not tried: could not reach the server ({failure})"
+
+    async def settle_the_rest(self) -> None:
+        """What no session took: waiting when the server is out of reach or the day's budget is spent; left
+        queued when the account must be fixed first."""
+        if self.rest_waits_until is None:
+            return
+        while self.todo:
+            entry = self.todo.popleft()
+            entry.last_error, entry.next_try = self.rest_reason, self.rest_waits_until
+            entry.state = OutboxState.retry_waiting
+            self.writer.defer(entry)
+            await self.on_change(entry)
+
+
+def _fix_hint(failure: BatchMailError, account: str) -> str:
+    """What stopped the batch and what the user must do about it."""
+    if isinstance(failure, AuthenticationFailed):
+        fix = (
+            f"check the user name and password (or the certificate) of account {account!r}, "
+            "then retry the queue (batchmail queue retry --due)"
+        )
     else:
-        entry.next_try = next_retry(entry.attempts, when)
-        state = OutboxState.retry_waiting if entry.next_try else OutboxState.failed
-    await _mark(store, entry, state, on_change)
-
-
-async def _mark(
-    store: OutboxStore, entry: OutboxEntry, state: OutboxState, on_change: OnChange, *, attempts: int | None = None
-) -> None:
-    entry.state = state
-    if attempts is not None:
-        entry.attempts = attempts
-    await asyncio.to_thread(store.save, entry)
-    await on_change(entry)
+        fix = f"fix account {account!r}, then retry the queue (batchmail queue retry --due)"
+    return f"stopped, nothing more was sent: {failure}. To go on: {fix}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from batchmail.delivery_events import DeliveryEvent
+
 
 @dataclass(kw_only=True, slots=True)
 class SendRecord:
@@ -18,3 +20,5 @@ class SendRecord:
     attachments: list[str] = field(default_factory=list)  # file names as the recipient saw them
     account: str
     sent_at: datetime
+    provider_message_id: str = ""  # the provider's id of the message (Brevo, Gmail), which its events name
+    events: list[DeliveryEvent] = field(default_factory=list)  # what became of it, as polled from the provider

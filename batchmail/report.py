@@ -1,25 +1,49 @@
-"""The batch report: a live view of a batch's outbox entries plus the pieces that could not be sent."""
+"""The batch report: a live view of a batch's outbox entries, the pieces that could not go, progress and the
+expected end."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from batchmail.compose import Skipped
 from batchmail.outbox import OutboxEntry, OutboxState
 
+_BUSY = frozenset({OutboxState.queued, OutboxState.sending})
 
-@dataclass(frozen=True, slots=True)
+
+class Phase(StrEnum):
+    composing = "composing"  # rendering the PDFs and building the mails; nothing written yet
+    sending = "sending"  # every mail is in the outbox; they are going out
+    done = "done"  # every mail has its outcome for this run
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Held:
+    """A piece held back: the same content already went, or is on its way, to the same address."""
+
+    piece_id: int
+    number: str
+    contact: str
+    reason: str
+    earlier_entry: int  # the outbox entry that carried (or carries) it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ReportRow:
     entry_id: int
     numbers: tuple[str, ...]
     recipients: tuple[str, ...]
     subject: str
     state: OutboxState
-    detail: str  # the server's answer or why it failed
+    detail: str  # the server's answer, or why it waits or failed
+    code: int | None  # the server's reply code behind a failure
+    attempts: int
     next_try: datetime | None
+    message_id: str
 
 
 @dataclass(kw_only=True, slots=True)
@@ -29,40 +53,95 @@ class BatchReport:
     test_mode: bool  # the test mailbox: nothing really left
     rows: dict[int, ReportRow] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-    stopped: str = ""  # why the batch stopped before the end
+    held: list[Held] = field(default_factory=list)
+    stopped: str = ""  # why the batch stopped before the end, and what to do
     finished: bool = False
+    phase: Phase = Phase.composing
+    to_compose: int = 0  # pieces asked for
+    composed: int = 0  # their PDFs rendered so far
+    started_at: datetime | None = None
+    sending_since: datetime | None = None
+    expected_end: datetime | None = None
+    _counts: Counter[OutboxState] = field(default_factory=Counter, repr=False)
+    _handled: int = field(default=0, repr=False)  # messages the transport answered for in this run
 
     def update(self, entry: OutboxEntry, numbers: tuple[str, ...]) -> None:
+        before = self.rows.get(entry.id)
+        if before is not None:
+            self._counts[before.state] -= 1
+            if before.state is OutboxState.sending and entry.state is not OutboxState.sending:
+                self._handled += 1
+        self._counts[entry.state] += 1
+        waiting = entry.state is OutboxState.retry_waiting
         self.rows[entry.id] = ReportRow(
             entry_id=entry.id,
             numbers=numbers,
             recipients=tuple(entry.recipients),
             subject=entry.subject,
             state=entry.state,
-            detail=entry.last_error,
-            next_try=entry.next_try if entry.state is OutboxState.retry_waiting else None,
+            detail=entry.last_error or entry.server_reply,
+            code=entry.last_code,
+            attempts=entry.attempts,
+            next_try=entry.next_try if waiting else None,
+            message_id=entry.message_id,
         )
 
     @property
     def counts(self) -> Counter[str]:
-        counts: Counter[str] = Counter(row.state.value for row in self.rows.values())
-        counts["skipped"] = len(self.skipped)
+        counts: Counter[str] = Counter({state.value: n for state, n in self._counts.items() if n})
+        counts["skipped"] = self.not_sent_pieces
         return counts
 
     @property
+    def not_sent_pieces(self) -> int:
+        """Pieces left out: skipped by the composition or held back as already sent."""
+        return len(self.skipped) + len(self.held)
+
+    @property
     def total(self) -> int:
-        return len(self.rows) + len(self.skipped)
+        """Messages of the batch plus the pieces left out; while composing, the pieces asked for."""
+        return len(self.rows) + self.not_sent_pieces if self.phase is not Phase.composing else self.to_compose
 
     @property
     def done(self) -> int:
-        """Messages whose fate is known for this run (sent, failed, waiting, uncertain) plus skipped pieces."""
-        busy = (OutboxState.queued, OutboxState.sending)
-        return sum(1 for row in self.rows.values() if row.state not in busy) + len(self.skipped)
+        """Messages whose fate is known for this run (sent, failed, waiting, uncertain) plus the pieces left out."""
+        if self.phase is Phase.composing:
+            return 0
+        return len(self.rows) - sum(self._counts[state] for state in _BUSY) + self.not_sent_pieces
+
+    @property
+    def remaining(self) -> int:
+        """Messages still to go in this run."""
+        return sum(self._counts[state] for state in _BUSY)
+
+    @property
+    def progress(self) -> float:
+        """From 0 to 1 over the whole batch: rendering each piece, then each message's outcome, count alike."""
+        if self.phase is Phase.done:
+            return 1.0
+        messages = len(self.rows) if self.phase is not Phase.composing else self.to_compose
+        steps = self.to_compose + messages
+        if not steps:
+            return 0.0
+        settled = self.done - self.not_sent_pieces if self.phase is not Phase.composing else 0
+        return min(1.0, (self.composed + settled) / steps)
+
+    def rate(self, now: datetime) -> float | None:
+        """Messages a second the transport has answered for since sending began; None before there is a measure."""
+        if self.sending_since is None or not self._handled:
+            return None
+        elapsed = (now - self.sending_since).total_seconds()
+        return self._handled / elapsed if elapsed > 0 else None
 
     @property
     def complete(self) -> bool:
         """True when every piece asked for was sent."""
-        return not self.skipped and all(row.state is OutboxState.sent for row in self.rows.values())
+        return not self.skipped and not self.held and all(row.state is OutboxState.sent for row in self.rows.values())
+
+    @property
+    def next_retry(self) -> datetime | None:
+        """The earliest next try of the messages waiting for one."""
+        return min((row.next_try for row in self.rows.values() if row.next_try), default=None)
 
     def to_json(self) -> dict[str, Any]:
         counts = self.counts
@@ -70,10 +149,16 @@ class BatchReport:
             "batch_id": self.batch_id,
             "account": self.account,
             "test_mode": self.test_mode,
+            "phase": self.phase.value,
+            "finished": self.finished,
             "complete": self.complete,
             "stopped": self.stopped,
+            "started_at": _iso(self.started_at),
+            "expected_end": _iso(self.expected_end),
+            "next_retry": _iso(self.next_retry),
+            "progress": round(self.progress, 4),
             "counts": {state.value: counts.get(state.value, 0) for state in OutboxState}
-            | {"skipped": len(self.skipped)},
+            | {"skipped": counts["skipped"]},
             "messages": [
                 {
                     "id": row.entry_id,
@@ -82,9 +167,68 @@ class BatchReport:
                     "subject": row.subject,
                     "state": row.state.value,
                     "detail": row.detail,
-                    "next_try": row.next_try.isoformat() if row.next_try else None,
+                    "code": row.code,
+                    "attempts": row.attempts,
+                    "next_try": _iso(row.next_try),
+                    "message_id": row.message_id,
                 }
                 for row in self.rows.values()
             ],
-            "skipped": [{"piece": s.number, "contact": s.contact, "reason": s.reason} for s in self.skipped],
+            "skipped": left_out_json(self.skipped, self.held),
+        }
+
+
+def left_out_json(skipped: list[Skipped], held: list[Held]) -> list[dict[str, Any]]:
+    """The pieces that will not go and why: skipped by the composition, or held back as already sent."""
+    return [{"piece": s.number, "contact": s.contact, "reason": s.reason, "code": s.code.value} for s in skipped] + [
+        {
+            "piece": h.number,
+            "contact": h.contact,
+            "reason": h.reason,
+            "code": "already_sent",
+            "earlier_entry": h.earlier_entry,
+        }
+        for h in held
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage:
+    numbers: tuple[str, ...]
+    recipients: tuple[str, ...]
+    subject: str
+    attachments: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a send would do, with nothing changed anywhere."""
+
+    account: str
+    test_mode: bool
+    messages: list[PlannedMessage]
+    skipped: list[Skipped]
+    held: list[Held] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "account": self.account,
+            "test_mode": self.test_mode,
+            "messages": [
+                {
+                    "pieces": list(m.numbers),
+                    "recipients": list(m.recipients),
+                    "subject": m.subject,
+                    "attachments": list(m.attachments),
+                    "size": m.size,
+                }
+                for m in self.messages
+            ],
+            "skipped": left_out_json(self.skipped, self.held),
         }

@@ -22,10 +22,12 @@ from batchmail.history import SendRecord
 from batchmail.pdf import PdfRenderer
 from batchmail.pieces import Piece
 from batchmail.printing import PrintingService
+from batchmail.queue_service import QueueService
 from batchmail.report import BatchReport
 from batchmail.selection import Criteria, PieceSummary, select
 from batchmail.sending import SendingService
 from batchmail.template_service import TemplateService
+from batchmail.workspace import WorkspaceService
 from storage.stores import Stores, open_stores
 
 Progress = Callable[[BatchReport], None]
@@ -57,8 +59,10 @@ class Services:
         self.today = today
         self.accounts = AccountService(self)
         self.sending = SendingService(self)
-        self.printing = PrintingService(self)
+        self.queue = QueueService(self)
         self.templates = TemplateService(self)
+        self.printing = PrintingService(self)
+        self.workspace = WorkspaceService(self)
 
     @classmethod
     def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from batchmail.accounts import Account, AccountKind, SmtpSecurity
+from batchmail.accounts import Account, AccountKind, GmailMode, SmtpSecurity
 from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress, User
+from batchmail.delivery_events import DeliveryEvent, DeliveryEventKind
 from batchmail.history import SendRecord
 from batchmail.outbox import OutboxEntry, OutboxState
 from batchmail.pieces import Line, Payment, Piece, PieceType, Side, Status
@@ -27,6 +28,8 @@ _LANGUAGES = {member.value: member for member in Language}
 _OUTBOX_STATES = {member.value: member for member in OutboxState}
 _ACCOUNT_KINDS = {member.value: member for member in AccountKind}
 _SECURITIES = {member.value: member for member in SmtpSecurity}
+_GMAIL_MODES = {member.value: member for member in GmailMode}
+_EVENT_KINDS = {member.value: member for member in DeliveryEventKind}
 
 _date = date.fromisoformat
 _datetime = datetime.fromisoformat
@@ -227,6 +230,12 @@ def encode_account(account: Account) -> Doc:
         "per_day": account.per_day,
         "max_message_bytes": account.max_message_bytes,
         "connections": account.connections,
+        "api_base_url": account.api_base_url,
+        "token_uri": account.token_uri,
+        "auth_uri": account.auth_uri,
+        "client_id": account.client_id,
+        "gmail_mode": account.gmail_mode.value,
+        "reconnect_needed": account.reconnect_needed,
     }
 
 
@@ -246,6 +255,13 @@ def decode_account(doc: Doc) -> Account:
         per_day=doc.get("per_day"),
         max_message_bytes=doc.get("max_message_bytes", _ACCOUNT_DEFAULTS.max_message_bytes),
         connections=doc.get("connections", _ACCOUNT_DEFAULTS.connections),
+        # So did the Gmail and Brevo settings.
+        api_base_url=doc.get("api_base_url", ""),
+        token_uri=doc.get("token_uri", ""),
+        auth_uri=doc.get("auth_uri", ""),
+        client_id=doc.get("client_id", ""),
+        gmail_mode=_GMAIL_MODES[doc.get("gmail_mode", _ACCOUNT_DEFAULTS.gmail_mode.value)],
+        reconnect_needed=doc.get("reconnect_needed", False),
     )
 
 
@@ -266,14 +282,18 @@ def encode_outbox_entry(entry: OutboxEntry) -> Doc:
         "contact_id": entry.contact_id,
         "attachments": list(entry.attachments),
         "size": entry.size,
+        "kind": entry.kind,
+        "dsn": entry.dsn,
         "record_on_contact": entry.record_on_contact,
         "state": entry.state.value,
         "attempts": entry.attempts,
         "next_try": _iso(entry.next_try),
         "last_error": entry.last_error,
         "last_code": entry.last_code,
+        "server_reply": entry.server_reply,
         "created_at": entry.created_at.isoformat(),
         "sent_at": _iso(entry.sent_at),
+        "recorded": entry.recorded,
     }
 
 
@@ -291,14 +311,19 @@ def decode_outbox_entry(doc: Doc) -> OutboxEntry:
         contact_id=doc["contact_id"],
         attachments=list(doc["attachments"]),
         size=doc["size"],
+        # Older files have no kind, dsn, server_reply or recorded: their sent mails were recorded as they left.
+        kind=doc.get("kind", "piece"),
+        dsn=doc.get("dsn", False),
         record_on_contact=doc["record_on_contact"],
         state=_OUTBOX_STATES[doc["state"]],
         attempts=doc["attempts"],
         next_try=_opt_datetime(doc["next_try"]),
         last_error=doc["last_error"],
         last_code=doc["last_code"],
+        server_reply=doc.get("server_reply", ""),
         created_at=_datetime(doc["created_at"]),
         sent_at=_opt_datetime(doc["sent_at"]),
+        recorded=doc.get("recorded", True),
     )
 
 
@@ -314,6 +339,17 @@ def encode_send_record(record: SendRecord) -> Doc:
         "attachments": list(record.attachments),
         "account": record.account,
         "sent_at": record.sent_at.isoformat(),
+        "provider_message_id": record.provider_message_id,
+        "events": [
+            {
+                "kind": event.kind.value,
+                "recipient": event.recipient,
+                "at": event.at.isoformat(),
+                "provider_message_id": event.provider_message_id,
+                "reason": event.reason,
+            }
+            for event in record.events
+        ],
     }
 
 
@@ -329,4 +365,16 @@ def decode_send_record(doc: Doc) -> SendRecord:
         attachments=list(doc["attachments"]),
         account=doc["account"],
         sent_at=_datetime(doc["sent_at"]),
+        # Delivery events came after the first schema: older files have none.
+        provider_message_id=doc.get("provider_message_id", ""),
+        events=[
+            DeliveryEvent(
+                kind=_EVENT_KINDS[event["kind"]],
+                recipient=event["recipient"],
+                at=_datetime(event["at"]),
+                provider_message_id=event["provider_message_id"],
+                reason=event["reason"],
+            )
+            for event in doc.get("events", ())
+        ],
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from threading import RLock
 
 from tinydb import TinyDB
 
+from batchmail.delivery_events import DeliveryEvent
 from batchmail.history import SendRecord
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_send_record, encode_send_record
@@ -30,6 +31,31 @@ class HistoryRepository:
             first = max(map(int, raw_documents(self._db, TABLE)), default=0) + 1
             added = [dataclasses.replace(r, id=first + n) for n, r in enumerate(records)]
             put_documents(self._db.table(TABLE), {r.id: encode_send_record(r) for r in added})
+            return added
+
+    def add_events(self, events: Iterable[DeliveryEvent]) -> int:
+        """Attach each event to the record of the message it names (by the provider's message id), once; in one
+        write. Returns how many were new; events of messages not in the history are left out."""
+        by_message: dict[str, list[DeliveryEvent]] = {}
+        for event in events:
+            if event.provider_message_id:
+                by_message.setdefault(event.provider_message_id, []).append(event)
+        with self._lock:
+            path = storage_of(self._db).path
+            changed: dict[int, Doc] = {}
+            added = 0
+            for key, doc in raw_documents(self._db, TABLE).items():
+                news = by_message.get(doc.get("provider_message_id", ""))
+                if not news:
+                    continue
+                record = decoded(path, key, decode_send_record, doc)
+                fresh = list(dict.fromkeys(e for e in news if e not in record.events))
+                if fresh:
+                    record.events = sorted([*record.events, *fresh], key=lambda e: e.at)
+                    changed[int(key)] = encode_send_record(record)
+                    added += len(fresh)
+            if changed:
+                put_documents(self._db.table(TABLE), changed)
             return added
 
     def for_contact(self, contact_id: int) -> list[SendRecord]:

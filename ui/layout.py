@@ -1,4 +1,5 @@
-"""The frame every page shares: header (issuing company, sending mode, language), navigation drawer."""
+"""The frame every page shares: header (issuing company, current user, sending mode), navigation drawer, one
+theme."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from nicegui import events, ui
+from nicegui import ui
 
 from batchmail.services import Services
 from ui import i18n
@@ -19,24 +20,42 @@ class NavItem:
     path: str
 
 
-# One line per real page; a page that does not exist yet has no link.
-NAVIGATION: tuple[NavItem, ...] = (NavItem(label_key="nav.batch", icon="outgoing_mail", path="/"),)
+# One line per real page. The queue and the message templates get theirs with the services behind them.
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem(label_key="nav.batch", icon="outgoing_mail", path="/"),
+    NavItem(label_key="nav.pieces", icon="receipt_long", path="/pieces"),
+    NavItem(label_key="nav.contacts", icon="contacts", path="/contacts"),
+    NavItem(label_key="nav.settings", icon="settings", path="/settings"),
+)
 
 PRIMARY = "#1f4e79"
+_CSS = """
+.nav-item.active { background: rgba(31, 78, 121, 0.10); font-weight: 600; }
+.section-title { font-size: 0.95rem; font-weight: 600; color: #263238; }
+"""
 
 
 @asynccontextmanager
-async def frame(services: Services, title: str) -> AsyncIterator[None]:
-    """Header and navigation around the page's content, which goes in the `with` block."""
+async def frame(services: Services, path: str, title: str | None = None) -> AsyncIterator[None]:
+    """Header and navigation around the page's content, which goes in the `with` block. `path` marks the page's
+    own entry in the navigation."""
     ui.colors(primary=PRIMARY)
+    ui.add_css(_CSS)
     ui.query(".nicegui-content").classes("p-0")
     company = await services.company()
     account = await services.accounts.get()
+    user = await services.workspace.current_user()
 
-    drawer = ui.left_drawer(value=None, bordered=True).props("width=170 breakpoint=1400").classes("bg-grey-1 p-0")
-    with drawer, ui.list().classes("w-full pt-2"):
+    drawer = ui.left_drawer(value=None, bordered=True).props("width=176 breakpoint=1100").classes("bg-grey-1 p-0")
+    with drawer, ui.list().classes("w-full pt-2").props("data-testid=navigation"):
         for item in NAVIGATION:
-            with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).classes("rounded-r-full mr-2"):
+            entry = ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).classes(
+                "nav-item rounded-r-full mr-2"
+            )
+            entry.props(f"data-testid=nav-{item.path.strip('/') or 'batch'}")
+            if item.path == path:
+                entry.classes("active")
+            with entry:
                 with ui.item_section().props("avatar"):
                     ui.icon(item.icon, color="primary")
                 with ui.item_section():
@@ -50,6 +69,11 @@ async def frame(services: Services, title: str) -> AsyncIterator[None]:
             "data-testid=company-name"
         )
         ui.space()
+        if user:
+            with ui.row().classes("items-center gap-1 text-sm opacity-90").props("data-testid=current-user"):
+                ui.icon("person", size="xs")
+                ui.label(user.name)
+                ui.tooltip(i18n.t("user.tooltip"))
         if account.is_test_mailbox:
             with (
                 ui.badge(i18n.t("mode.test"), color="orange-8")
@@ -61,19 +85,8 @@ async def frame(services: Services, title: str) -> AsyncIterator[None]:
             ui.label(i18n.t("mode.account", name=account.name)).classes("text-sm opacity-90").props(
                 "data-testid=account-name"
             )
-        ui.toggle(
-            {code: code.upper() for code in i18n.LANGUAGES}, value=i18n.language(), on_change=_switch_language
-        ).props("dense no-caps toggle-color=white toggle-text-color=primary color=primary text-color=white").props(
-            "data-testid=language"
-        )
 
-    with ui.column().classes("w-full max-w-screen-2xl mx-auto gap-4 p-5"):
-        ui.label(title).classes("text-xl font-semibold text-grey-9")
+    with ui.column().classes("w-full max-w-screen-2xl mx-auto gap-3 px-5 py-3"):
+        if title:
+            ui.label(title).classes("text-xl font-semibold text-grey-9")
         yield
-
-
-def _switch_language(event: events.ValueChangeEventArguments[str]) -> None:
-    value = event.value
-    if value and value != i18n.language():
-        i18n.set_language(value)
-        ui.navigate.reload()

@@ -14,13 +14,13 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from batchmail.cli import accounts, data, documents, run, send
+from batchmail.cli import accounts, data, documents, queue, run, send
 from batchmail.cli.common import EXIT_USAGE, Handler
 from batchmail.errors import BatchMailError
 from batchmail.services import Services
 from batchmail.settings import data_dir
 
-COMMAND_MODULES = (run, data, send, accounts, documents)
+COMMAND_MODULES = (run, data, send, accounts, documents, queue)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

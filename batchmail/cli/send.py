@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
-from batchmail.report import BatchReport
-from batchmail.sending import Preview
+from batchmail.report import BatchReport, Preview
 from batchmail.services import Services
 
 
@@ -15,6 +14,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_filters(send)
     send.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
     send.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    send.add_argument(
+        "--resend", action="store_true", help="send again mails whose same content already went to the same address"
+    )
     send.add_argument("--json", action="store_true", help="print one JSON document")
     send.set_defaults(handler=send_pieces)
 
@@ -26,11 +28,11 @@ async def send_pieces(services: Services, args: argparse.Namespace) -> int:
         emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
         return EXIT_OK
     if args.dry_run:
-        preview = await services.sending.preview(piece_ids, account_name=args.account)
+        preview = await services.sending.preview(piece_ids, account_name=args.account, resend=args.resend)
         emit(preview.to_json(), _preview_text(preview), as_json=args.json)
-        return EXIT_OK if not preview.skipped else EXIT_INCOMPLETE
-    report = await services.sending.send(piece_ids, account_name=args.account)
-    emit(report.to_json(), _report_text(report), as_json=args.json)
+        return EXIT_OK if not preview.skipped and not preview.held else EXIT_INCOMPLETE
+    report = await services.sending.send(piece_ids, account_name=args.account, resend=args.resend)
+    emit(report.to_json(), report_text(report), as_json=args.json)
     return EXIT_OK if report.complete else EXIT_INCOMPLETE
 
 
@@ -40,22 +42,30 @@ def _preview_text(preview: Preview) -> str:
         f"  would send {', '.join(m.numbers)} to {', '.join(m.recipients)}: {m.subject}" for m in preview.messages
     ]
     lines += [f"  would skip {s.number} ({s.contact}): {s.reason}" for s in preview.skipped]
-    lines.append(f"{len(preview.messages)} message(s), {len(preview.skipped)} skipped")
+    lines += [f"  would hold back {h.number} ({h.contact}): {h.reason}" for h in preview.held]
+    lines.append(f"{len(preview.messages)} message(s), {len(preview.skipped) + len(preview.held)} skipped")
     return "\n".join(lines)
 
 
-def _report_text(report: BatchReport) -> str:
+def report_text(report: BatchReport) -> str:
+    """The report for a person: one line per mail, what was left out, why it stopped, and what comes next."""
     lines = [f"Batch {report.batch_id} through {mode(report.test_mode, report.account)}"]
     for row in report.rows.values():
         when = f", next try {row.next_try:%Y-%m-%d %H:%M}" if row.next_try else ""
         detail = f": {row.detail}" if row.detail else ""
         lines.append(f"  {row.state.value:<13} {', '.join(row.numbers)} -> {', '.join(row.recipients)}{detail}{when}")
     lines += [f"  skipped       {s.number} ({s.contact}): {s.reason}" for s in report.skipped]
+    lines += [f"  held back     {h.number} ({h.contact}): {h.reason}" for h in report.held]
     if report.stopped:
         lines.append(f"  {report.stopped}")
     counts = report.counts
+    waiting = counts["retry_waiting"] + counts["queued"]
     lines.append(
-        f"{counts['sent']} sent, {counts['retry_waiting'] + counts['queued']} waiting, {counts['failed']} failed, "
+        f"{counts['sent']} sent, {waiting} waiting, {counts['failed']} failed, "
         f"{counts['uncertain']} uncertain, {counts['skipped']} skipped"
     )
+    if waiting and report.next_retry:
+        lines.append(f"The waiting mails are retried from {report.next_retry:%Y-%m-%d %H:%M} (batchmail queue list).")
+    if counts["uncertain"]:
+        lines.append("Uncertain mails may have arrived: check, then retry or drop them (batchmail queue list).")
     return "\n".join(lines)

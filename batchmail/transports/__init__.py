@@ -8,6 +8,8 @@ from pathlib import Path
 from batchmail.accounts import Account, AccountKind
 from batchmail.errors import ConfigurationError
 from batchmail.transports.base import SendResult, Transport, TransportSession
+from batchmail.transports.brevo import BrevoTransport
+from batchmail.transports.gmail import make_gmail_transport
 from batchmail.transports.mailbox import MailboxTransport
 from batchmail.transports.smtp import SmtpTransport
 
@@ -19,6 +21,8 @@ _Factory = Callable[[Account, str | None, Path], Transport]
 _REGISTRY: dict[AccountKind, _Factory] = {
     AccountKind.mailbox: lambda account, _secret, mailbox_dir: MailboxTransport(mailbox_dir, name=account.name),
     AccountKind.smtp: lambda account, secret, _mailbox_dir: SmtpTransport(account, secret),
+    AccountKind.gmail: lambda account, secret, _mailbox_dir: make_gmail_transport(account, secret),
+    AccountKind.brevo: lambda account, secret, _mailbox_dir: BrevoTransport(account, secret),
 }
 
 

@@ -1,4 +1,5 @@
-"""A user's story on the batch page, in Chromium: filter the demo pieces, tick them all, send, read the report."""
+"""A user's story on the batch page, in Chromium: filter the demo pieces, put them all in the batch, send it, read
+the report."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def test_filter_select_send_and_report(demo_dir: Path, start_app: Callable[[Path
 
     page.get_by_test_id("select-all").click()
     expect(page.get_by_test_id("selected-count")).to_have_text(f"{len(listed)} sélectionnée(s)")
+    page.get_by_test_id("add-to-batch").click()
+    expect(page.get_by_test_id("batch-summary")).to_contain_text(re.compile(rf"^{len(listed)} pièces? "))
     page.get_by_test_id("send").click()
 
     report = page.get_by_test_id("report")

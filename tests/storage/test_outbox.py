@@ -8,9 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from batchmail.errors import NotFound
+from batchmail.errors import NotFound, StoreError
 from batchmail.outbox import OutboxState
 from storage.stores import Stores, open_stores
+from tests.sendkit import outbox_on_disk
 from tests.storage.conftest import make_entry
 
 MIME = b"From: shop@example.org\r\nSubject: Facture\r\n\r\nBonjour\r\n"
@@ -67,20 +68,10 @@ def test_stale_sending_entries_become_uncertain_on_disk(tmp_path: Path) -> None:
     with open_stores(tmp_path) as stores:  # the app restarts after a crash
         assert stores.outbox.mark_stale_sending_uncertain() == 1
         assert stores.outbox.mark_stale_sending_uncertain() == 0
-    on_disk = orjson.loads((tmp_path / "outbox.json").read_bytes())["entries"]
-    assert on_disk[str(sending.id)]["state"] == "uncertain"
-    assert "may have left" in on_disk[str(sending.id)]["last_error"]
-    assert on_disk[str(queued.id)]["state"] == "queued"
-
-
-def test_sent_with_hash_finds_an_exact_resend_only_once_sent(stores: Stores) -> None:
-    entry = stores.outbox.add_many([(make_entry(content_hash="abc", recipient="Ana@Example.org"), MIME)])[0]
-    assert stores.outbox.sent_with_hash("abc", "ana@example.org") is None
-    entry.state = OutboxState.sent
-    stores.outbox.save(entry)
-    assert stores.outbox.sent_with_hash("abc", "ana@example.org") == entry
-    assert stores.outbox.sent_with_hash("abc", "bo@example.org") is None
-    assert stores.outbox.sent_with_hash("other", "ana@example.org") is None
+    on_disk = outbox_on_disk(tmp_path)
+    assert on_disk[sending.id]["state"] == "uncertain"
+    assert "may have left" in on_disk[sending.id]["last_error"]
+    assert on_disk[queued.id]["state"] == "queued"
 
 
 def test_drop_removes_the_entry_and_its_message(stores: Stores) -> None:
@@ -98,3 +89,135 @@ def test_drop_removes_the_entry_and_its_message(stores: Stores) -> None:
 def test_adding_nothing_writes_nothing(stores: Stores) -> None:
     assert stores.outbox.add_many([]) == []
     assert not (stores.data_dir / "outbox.json").exists()
+
+
+def test_duplicate_of_finds_the_same_content_to_the_same_recipients_unless_it_failed(stores: Stores) -> None:
+    entry = stores.outbox.add_many([(make_entry(content_hash="abc", recipient="Ana@Example.org"), MIME)])[0]
+    recipients = ["ana@example.org", "ARCHIVE@example.org"]
+    assert stores.outbox.duplicate_of("abc", recipients) == entry  # queued: on its way
+    assert stores.outbox.duplicate_of("abc", ["ana@example.org"]) is None
+    assert stores.outbox.duplicate_of("other", recipients) is None
+    entry.state = OutboxState.failed
+    stores.outbox.save(entry)
+    assert stores.outbox.duplicate_of("abc", recipients) is None
+    later = stores.outbox.add_many([(make_entry(content_hash="abc", recipient="ana@example.org"), MIME)])[0]
+    assert stores.outbox.duplicate_of("abc", recipients) == later
+    entry.state, entry.sent_at = OutboxState.sent, datetime(2026, 3, 1, tzinfo=UTC)
+    stores.outbox.save(entry)
+    assert stores.outbox.duplicate_of("abc", recipients) == entry  # a sent one before one still queued
+
+
+def test_sent_since_gives_the_accounts_send_times(stores: Stores) -> None:
+    entries = stores.outbox.add_many([(make_entry(content_hash=str(n)), MIME) for n in range(4)])
+    moments = [datetime(2026, 3, 14, 9, n, tzinfo=UTC) for n in range(4)]
+    for entry, moment in zip(entries, moments, strict=True):
+        entry.state, entry.sent_at = OutboxState.sent, moment
+    entries[3].account = "other"
+    stores.outbox.save_many(entries)
+    assert stores.outbox.sent_since("test-mailbox", moments[1]) == moments[1:3]
+
+
+def test_unrecorded_sent_entries_are_found_and_older_files_count_as_recorded(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        sent, old = stores.outbox.add_many([(make_entry(), MIME), (make_entry(content_hash="h2"), MIME)])
+        sent.state = old.state = OutboxState.sent
+        stores.outbox.save_many([sent, old])
+        assert [e.id for e in stores.outbox.unrecorded()] == [sent.id, old.id]
+    open_stores(tmp_path).close()  # opening folds the journal into outbox.json
+    path = tmp_path / "outbox.json"
+    data = orjson.loads(path.read_bytes())
+    for key in ("recorded", "kind", "dsn", "server_reply"):
+        del data["entries"][str(old.id)][key]  # as written before these fields existed
+    path.write_bytes(orjson.dumps(data))
+    with open_stores(tmp_path) as stores:
+        assert [e.id for e in stores.outbox.unrecorded()] == [sent.id]
+        assert stores.outbox.get(old.id).kind == "piece"
+
+
+def test_purge_removes_sent_entries_older_than_the_limit_with_their_messages(stores: Stores) -> None:
+    old, recent, failed = stores.outbox.add_many([(make_entry(content_hash=str(n)), MIME) for n in range(3)])
+    old.state, old.sent_at = OutboxState.sent, datetime(2026, 1, 1, tzinfo=UTC)
+    recent.state, recent.sent_at = OutboxState.sent, datetime(2026, 3, 1, tzinfo=UTC)
+    failed.state = OutboxState.failed
+    stores.outbox.save_many([old, recent, failed])
+    assert stores.outbox.purge_sent(datetime(2026, 2, 1, tzinfo=UTC)) == 1
+    assert [e.id for e in stores.outbox.in_state(*OutboxState)] == [recent.id, failed.id]
+    assert not (stores.data_dir / "outbox" / f"{old.id}.eml").exists()
+    assert stores.outbox.duplicate_of(old.content_hash, old.recipients) is None
+    assert stores.outbox.purge_sent(datetime(2026, 2, 1, tzinfo=UTC)) == 0
+
+
+def test_replace_message_writes_the_new_bytes_and_state(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
+        entry.recipients, entry.content_hash = ["bo@example.org"], "new"
+        stores.outbox.replace_message(entry, MIME + b"bo")
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.load_mime(entry.id) == MIME + b"bo"
+        assert stores.outbox.get(entry.id).recipients == ["bo@example.org"]
+        assert stores.outbox.duplicate_of("new", ["bo@example.org"]) == entry
+
+
+def test_state_changes_go_to_the_journal_and_survive_a_restart(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        entries = stores.outbox.add_many([(make_entry(content_hash=str(n)), MIME) for n in range(3)])
+        snapshot = (tmp_path / "outbox.json").read_bytes()
+        for state, entry in zip((OutboxState.sending, OutboxState.sent, OutboxState.failed), entries, strict=True):
+            entry.state = state
+            stores.outbox.save(entry)
+        assert (tmp_path / "outbox.json").read_bytes() == snapshot  # no full rewrite for a change of state
+        assert len((tmp_path / "outbox.journal").read_bytes().splitlines()) == 4  # its generation, then 3 changes
+    with open(tmp_path / "outbox.journal", "ab") as journal:
+        journal.write(b'{"id": "1", "doc": {"state": "sen')  # a crash in the middle of an append
+    with open_stores(tmp_path) as stores:
+        assert [stores.outbox.get(e.id).state for e in entries] == [e.state for e in entries]
+        assert not (tmp_path / "outbox.journal").exists()  # folded into outbox.json at open
+    assert {key: doc["state"] for key, doc in outbox_on_disk(tmp_path).items()} == {
+        1: "sending",
+        2: "sent",
+        3: "failed",
+    }
+
+
+def test_a_journal_cut_short_is_ignored_and_a_damaged_one_refused(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
+    (tmp_path / "outbox.journal").write_bytes(b'{"generation"')
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.get(entry.id) == entry
+    generation = orjson.loads((tmp_path / "outbox.json").read_bytes())["journal"]["1"]["generation"]
+    (tmp_path / "outbox.journal").write_bytes(b'{"generation": %d}\n{"id": "1", "do\n{"id"' % generation)
+    with pytest.raises(StoreError, match=r"outbox\.journal: a line cannot be read"):
+        open_stores(tmp_path)  # a whole line that is not JSON is damage, not a crash: the user must see it
+
+
+def test_a_journal_older_than_outbox_json_is_never_replayed(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        first = stores.outbox.add_many([(make_entry(), MIME)])[0]
+        first.state = OutboxState.sending
+        stores.outbox.save(first)
+        stale = (tmp_path / "outbox.journal").read_bytes()
+        first.state = OutboxState.sent
+        stores.outbox.save(first)
+        stores.outbox.add_many([(make_entry(content_hash="h2"), MIME)])  # a full write: a new generation
+    (tmp_path / "outbox.journal").write_bytes(stale)  # as if its removal had not reached the disk
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.get(first.id).state is OutboxState.sent
+
+
+def test_a_long_journal_is_folded_into_outbox_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("storage.outbox._FOLD_AT_LEAST", 4)
+    with open_stores(tmp_path) as stores:
+        entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
+        for attempt in range(1, 4):
+            entry.attempts = attempt
+            stores.outbox.save(entry)
+        assert (tmp_path / "outbox.journal").exists()
+        entry.attempts = 4
+        stores.outbox.save(entry)
+        assert not (tmp_path / "outbox.journal").exists()
+        assert orjson.loads((tmp_path / "outbox.json").read_bytes())["entries"]["1"]["attempts"] == 4
+        entry.attempts = 5
+        stores.outbox.save(entry)  # a new journal
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.get(entry.id).attempts == 5

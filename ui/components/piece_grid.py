@@ -1,140 +1,283 @@
-"""The pieces grid: one AG Grid with checkbox selection, fed at most `MAX_ROWS` rows.
+"""The pieces grid: AG Grid's infinite row model, fed a block of rows at a time by the workspace service as the
+user scrolls, so 20,000 matching rows cost the page nothing (ui/static/piece_grid.js is its browser half).
 
-The grid's rows travel inside the page's props, so a big list would be a big page (10k rows: 1.2 MB, see
-STACK-NOTES); the batch page shows the first `MAX_ROWS` and says so. The selection comes back from the browser
-as piece ids only: whole rows would hit NiceGUI's 1 MB websocket message cap long before ids do.
+Sorting is done by the service (a click on a header asks again from row 0). The selection travels as ids or as
+"all matching, except these", never as rows: NiceGUI caps a browser-to-server message at 1 MB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
-from decimal import Decimal
+import json
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nicegui import events, ui
 
 from batchmail.services import PieceRow
+from batchmail.workspace import Page, Sort, SortKey
 from ui import i18n
 
-MAX_ROWS = 500
+RowSource = Callable[[int, int, Sort], Awaitable[Page]]  # (start, count, sort) -> rows and how many match
+BLOCK_ROWS = 100
+ROW_HEIGHT, HEADER_HEIGHT = 34, 38
 _JS_TIMEOUT = 5.0
-_ROW_HEIGHT, _HEADER_HEIGHT = 36, 40
-# Quartz's 16 px cell padding leaves ten columns too little room in a 1280 px window.
-_CSS = ".piece-grid .ag-root-wrapper { --ag-cell-horizontal-padding: 10px; --ag-font-size: 13px; }"
+_SORT_KEYS = {key.value: key for key in SortKey}
+_SCRIPT = (Path(__file__).resolve().parent.parent / "static" / "piece_grid.js").read_text(encoding="utf-8")
+# Quartz's 16 px cell padding leaves ten columns too little room beside the navigation.
+_CSS = ".piece-grid .ag-root-wrapper { --ag-cell-horizontal-padding: 9px; --ag-font-size: 13px; }"
+_IN_BATCH_ICON = (
+    'p => p.value ? \'<i class="q-icon notranslate material-icons text-primary" '
+    'style="font-size:18px" aria-hidden="true">inventory_2</i>\' : \'\''
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What is selected in the grid: every matching piece but `excluded` (All), or just `ids`."""
+
+    all: bool
+    ids: tuple[int, ...] = ()
+    excluded: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.all and not self.ids
+
+
+@dataclass(frozen=True, slots=True)
+class MenuTarget:
+    """Where the menu was opened: on a row (`piece_id`, `contact_id`), and whether that row was selected."""
+
+    piece_id: int | None
+    contact_id: int | None
+    on_selection: bool  # the row was one of the selected ones (or no row): the action is for the selection
+
+    @property
+    def row_only(self) -> int | None:
+        """The piece the action is for when it is for the clicked row alone, else None (the selection)."""
+        return None if self.on_selection else self.piece_id
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    label: str
+    icon: str
+    action: Callable[[MenuTarget], Awaitable[None]]
+    test_id: str
+
+
+Opener = Callable[[int], Awaitable[None]]
+
+
+def open_items(open_piece: Opener, open_contact: Opener) -> tuple[MenuItem, MenuItem]:
+    """The menu entries that open the clicked row's piece or contact in a drawer."""
+
+    async def piece(target: MenuTarget) -> None:
+        if target.piece_id is not None:
+            await open_piece(target.piece_id)
+
+    async def contact(target: MenuTarget) -> None:
+        if target.contact_id is not None:
+            await open_contact(target.contact_id)
+
+    return (
+        MenuItem(label=i18n.t("menu.open_piece"), icon="description", action=piece, test_id="open-piece"),
+        MenuItem(label=i18n.t("menu.open_contact"), icon="person", action=contact, test_id="open-contact"),
+    )
+
+
+def add_script() -> None:
+    """The browser half, once per page that shows a grid."""
+    ui.add_head_html(f"<script>{_SCRIPT}</script>")
+    ui.add_css(_CSS)
 
 
 class PieceGrid:
-    def __init__(self, *, on_selection: Callable[[int], None]) -> None:
-        self._on_selection = on_selection
-        self.grid = ui.aggrid(
+    def __init__(
+        self,
+        source: RowSource,
+        *,
+        in_batch: Callable[[], Collection[int]] = frozenset,
+        compact: bool = False,
+        batch_column: bool = True,
+        height: str = "400px",
+        on_count: Callable[[int], None] | None = None,
+        on_open: Callable[[int], Awaitable[None]] | None = None,
+        menu: tuple[MenuItem, ...] = (),
+        test_id: str = "piece-grid",
+    ) -> None:
+        self._source = source
+        self._in_batch = in_batch
+        self._on_count = on_count
+        self._on_open = on_open
+        self._target = MenuTarget(piece_id=None, contact_id=None, on_selection=True)
+        with ui.element("div").classes("w-full relative") as self.container:
+            self.grid = ui.aggrid(_options(compact, batch_column), theme="quartz", auto_size_columns=True)
+        self.grid.classes("w-full piece-grid").style(f"height: {height}").props(f"data-testid={test_id}")
+        gid = self.grid.id
+        self.grid.options.update(
             {
-                "columnDefs": _columns(),
-                "rowData": [],
-                "rowSelection": {
-                    "mode": "multiRow",
-                    "checkboxes": True,
-                    "headerCheckbox": True,
-                    "enableClickSelection": False,
-                },
-                "selectionColumnDef": {"pinned": "left", "width": 48, "maxWidth": 48},
-                "defaultColDef": {"sortable": True, "resizable": True, "suppressMovable": True},
-                ":getRowId": "params => String(params.data.id)",
-                "overlayNoRowsTemplate": i18n.t("count.none"),
-                "rowHeight": _ROW_HEIGHT,
-                "headerHeight": _HEADER_HEIGHT,
-                "animateRows": False,
-            },
-            theme="quartz",
-            auto_size_columns=True,
+                ":datasource": f"BatchMailGrid.datasource({gid})",
+                ":onRowSelected": f"e => BatchMailGrid.rowSelected({gid}, e)",
+                ":onSelectionChanged": f"e => BatchMailGrid.selectionChanged({gid}, e)",
+                ":onCellContextMenu": f"e => BatchMailGrid.contextMenu({gid}, e)",
+                ":onRowDoubleClicked": f"e => BatchMailGrid.open({gid}, e)",
+            }
         )
-        ui.add_css(_CSS)
-        self.grid.classes("w-full piece-grid").style(f"height: {_height(0)}").props("data-testid=piece-grid")
-        self.grid.on(
-            "selectionChanged",
-            self._selection_changed,
-            js_handler=f"() => emit(getElement({self.grid.id}).api.getSelectedNodes().length)",
-        )
+        self.grid.on("rowsWanted", self._rows_wanted)
+        self.grid.on("selectionCount", self._count_changed)
+        self.grid.on("rowMenu", self._row_menu)
+        self.grid.on("openPiece", self._open)
+        if menu:
+            with self.container, ui.context_menu().props(f"data-testid={test_id}-menu"):
+                for item in menu:
+                    with (
+                        ui.menu_item(on_click=lambda item=item: item.action(self._target)).props(
+                            f"data-testid=menu-{item.test_id}"
+                        ),
+                        ui.row().classes("items-center gap-3 no-wrap"),
+                    ):
+                        ui.icon(item.icon, size="xs", color="grey-8")
+                        ui.label(item.label)
 
-    def set_rows(self, rows: Sequence[PieceRow]) -> None:
-        shown = rows[:MAX_ROWS]
-        self.grid.options["rowData"] = [_row(r) for r in shown]
-        self.grid.style(f"height: {_height(len(shown))}")
-        self.grid.update()
-        self._on_selection(0)
+    def reset(self) -> None:
+        """The rows' criteria changed: fetch from the top, select nothing."""
+        self._js(f"BatchMailGrid.reset({self.grid.id})")
 
-    async def selected_ids(self) -> list[int]:
-        ids = await ui.run_javascript(
-            f"return getElement({self.grid.id}).api.getSelectedNodes().map(node => node.data.id)",
-            timeout=_JS_TIMEOUT,
-        )
-        return [int(i) for i in ids or []]
+    def refresh(self) -> None:
+        """The rows changed but not the criteria: fetch the blocks again, keep the selection and the scroll."""
+        self._js(f"BatchMailGrid.refresh({self.grid.id})")
 
     def select_all(self) -> None:
-        self.grid.run_grid_method("selectAll")
+        self._js(f"BatchMailGrid.selectAll({self.grid.id}, true)")
 
     def select_none(self) -> None:
-        self.grid.run_grid_method("deselectAll")
+        self._js(f"BatchMailGrid.selectAll({self.grid.id}, false)")
 
-    def _selection_changed(self, event: events.GenericEventArguments) -> None:
-        self._on_selection(int(event.args or 0))
+    async def selection(self) -> Selection:
+        found = await self.grid.client.run_javascript(
+            f"return BatchMailGrid.selection({self.grid.id})", timeout=_JS_TIMEOUT
+        )
+        found = found or {}
+        return Selection(
+            all=bool(found.get("all")),
+            ids=tuple(int(i) for i in found.get("ids") or ()),
+            excluded=tuple(int(i) for i in found.get("excluded") or ()),
+        )
+
+    # -- browser events --------------------------------------------------------------------------------------
+
+    async def _rows_wanted(self, event: events.GenericEventArguments) -> None:
+        wanted = event.args
+        start, end = int(wanted["start"]), int(wanted["end"])
+        key = wanted.get("sort")
+        sort = Sort(key=_SORT_KEYS[key], descending=bool(wanted.get("descending"))) if key in _SORT_KEYS else Sort()
+        page = await self._source(start, max(end - start, 0), sort)
+        batch = self._in_batch()
+        rows = json.dumps([_row(row, row.summary.id in batch) for row in page.rows], ensure_ascii=False)
+        self._js(f"BatchMailGrid.deliver({self.grid.id}, {int(wanted['request'])}, {rows}, {page.total})")
+
+    def _count_changed(self, event: events.GenericEventArguments) -> None:
+        if self._on_count:
+            self._on_count(int(event.args or 0))
+
+    def _row_menu(self, event: events.GenericEventArguments) -> None:
+        clicked = event.args or {}
+        piece_id = clicked.get("id")
+        self._target = MenuTarget(
+            piece_id=int(piece_id) if piece_id is not None else None,
+            contact_id=int(clicked["contact"]) if clicked.get("contact") is not None else None,
+            on_selection=piece_id is None or bool(clicked.get("selected")),
+        )
+
+    async def _open(self, event: events.GenericEventArguments) -> None:
+        if self._on_open and event.args is not None:
+            await self._on_open(int(event.args))
+
+    def _js(self, code: str) -> None:
+        self.grid.client.run_javascript(code)
 
 
-def _height(rows: int) -> str:
-    """Tall enough for the rows, never taller than the window leaves, never too small for the empty-grid notice."""
-    wanted = _HEADER_HEIGHT + rows * _ROW_HEIGHT + 2
-    return f"clamp(170px, {wanted}px, max(360px, calc(100vh - 360px)))"
-
-
-def _columns() -> list[dict[str, Any]]:
-    """Dates and money sort on a raw key (ISO date, cents) and show the text Babel wrote for the language."""
-
-    def text(field: str, key: str, **extra: Any) -> dict[str, Any]:
-        return {"headerName": i18n.t(f"col.{key}"), "field": field, **extra}
-
-    def shown_as(field: str, key: str, **extra: Any) -> dict[str, Any]:
-        return text(field, key, **{":valueFormatter": f"p => p.data.{field}_text", **extra})
-
-    money = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell tabular-nums", "width": 120, "minWidth": 105}
-    return [
-        text("number", "number", width=140, minWidth=130, pinned="left", cellClass="font-medium"),
-        text("type", "type", width=155, minWidth=105),
-        shown_as("date", "date", width=105, minWidth=95, sort="desc"),
-        shown_as("due_date", "due_date", width=105, minWidth=95),
-        text("contact", "contact", width=160, minWidth=120),
-        text("company", "company", width=180, minWidth=120),
-        shown_as("total", "total", **money),
-        shown_as("balance", "balance", **money),
-        text("status", "status", width=125, minWidth=100),
-        shown_as("last_sent", "last_sent", width=125, minWidth=105),
-    ]
-
-
-def _row(row: PieceRow) -> dict[str, Any]:
-    s = row.summary
+def _options(compact: bool, batch_column: bool) -> dict[str, Any]:
     return {
-        "id": s.id,
-        "number": s.number,
-        "type": i18n.piece_type(s.type),
-        "date": _iso(s.date),
-        "date_text": i18n.day(s.date),
-        "due_date": _iso(s.due_date),
-        "due_date_text": i18n.day(s.due_date),
-        "contact": row.contact_name,
-        "company": row.company,
-        "total": _cents(s.total_incl_tax),
-        "total_text": i18n.money(s.total_incl_tax),
-        "balance": _cents(s.balance),
-        "balance_text": i18n.money(s.balance),
-        "status": i18n.status(s.status),
-        "last_sent": _iso(s.last_sent),
-        "last_sent_text": i18n.day(s.last_sent),
+        "columnDefs": _columns(compact, batch_column),
+        "rowModelType": "infinite",
+        "cacheBlockSize": BLOCK_ROWS,
+        "maxConcurrentDatasourceRequests": 2,
+        "rowSelection": {
+            "mode": "multiRow",
+            "checkboxes": True,
+            "headerCheckbox": False,  # AG Grid's header box is for the client-side model; "All" is ours
+            "enableClickSelection": True,
+        },
+        "selectionColumnDef": {"pinned": "left", "width": 44, "maxWidth": 44, "resizable": False},
+        "defaultColDef": {"sortable": True, "resizable": True, "suppressMovable": True},
+        ":getRowId": "params => String(params.data.id)",
+        "localeText": {"loadingOoo": i18n.t("grid.loading"), "noRowsToShow": i18n.t("grid.no_rows")},
+        "rowHeight": ROW_HEIGHT,
+        "headerHeight": HEADER_HEIGHT,
+        "animateRows": False,
+        "suppressCellFocus": True,
     }
 
 
-def _iso(d: date | None) -> str:
-    return d.isoformat() if d else ""
+def _columns(compact: bool, batch_column: bool) -> list[dict[str, Any]]:
+    """Money and dates are the text Babel wrote for the language: the service sorts on the values."""
+
+    def text(field: str, **extra: Any) -> dict[str, Any]:
+        return {"headerName": i18n.t(f"col.{field}"), "field": field, **extra}
+
+    money = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell tabular-nums", "width": 118, "minWidth": 98}
+    day = {"width": 100, "minWidth": 94}
+    number = text("number", width=132, minWidth=120, pinned="left", cellClass="font-medium")
+    if compact:  # the number's prefix tells the type
+        return [
+            number,
+            text("date", sort="desc", **day),
+            text("contact", width=150, minWidth=90),
+            text("total", **money),
+            text("balance", **money),
+        ]
+    in_batch = text(
+        "in_batch",
+        width=66,
+        minWidth=66,
+        sortable=False,
+        headerTooltip=i18n.t("col.in_batch.tooltip"),
+        cellClass="text-center",
+        **{":cellRenderer": _IN_BATCH_ICON},
+    )
+    return [
+        number,
+        text("type", width=140, minWidth=100),
+        text("date", sort="desc", **day),
+        text("due_date", **day),
+        text("contact", width=150, minWidth=110),
+        text("company", width=170, minWidth=110),
+        text("total", **money),
+        text("balance", **money),
+        text("status", width=120, minWidth=95),
+        text("last_sent", width=112, minWidth=104),
+        *([in_batch] if batch_column else []),
+    ]
 
 
-def _cents(amount: Decimal) -> int:
-    return int(amount.scaleb(2).to_integral_value())
+def _row(row: PieceRow, in_batch: bool) -> dict[str, Any]:
+    s = row.summary
+    return {
+        "id": s.id,
+        "contact_id": s.contact_id,
+        "number": s.number,
+        "type": i18n.piece_type(s.type),
+        "date": i18n.day(s.date),
+        "due_date": i18n.day(s.due_date),
+        "contact": row.contact_name,
+        "company": row.company,
+        "total": i18n.money(s.total_incl_tax),
+        "balance": i18n.money(s.balance),
+        "status": i18n.status(s.status),
+        "last_sent": i18n.day(s.last_sent),
+        "in_batch": in_batch,
+    }

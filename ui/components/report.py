@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from batchmail.compose import Skipped
 from batchmail.report import BatchReport
 from ui import i18n
+from ui.components.tables import simple_table
+
+ROWS_PER_PAGE = 10
 
 # (label key, test id, chip colour); the counts come from `counts_of`.
 _COUNTS = (
@@ -53,16 +57,10 @@ def show_report(report: BatchReport) -> None:
         if report.rows:
             _messages_table(report)
         if report.skipped:
-            _skipped_table(report)
+            skipped_table(report.skipped)
 
 
 def _messages_table(report: BatchReport) -> None:
-    columns = [
-        {"name": "pieces", "label": i18n.t("report.pieces"), "field": "pieces", "align": "left"},
-        {"name": "recipients", "label": i18n.t("report.recipients"), "field": "recipients", "align": "left"},
-        {"name": "state", "label": i18n.t("report.state"), "field": "state", "align": "left"},
-        {"name": "detail", "label": i18n.t("report.detail"), "field": "detail", "align": "left"},
-    ]
     rows = [
         {
             "id": row.entry_id,
@@ -74,21 +72,26 @@ def _messages_table(report: BatchReport) -> None:
         }
         for row in report.rows.values()
     ]
-    table = ui.table(columns=columns, rows=rows, row_key="id", pagination={"rowsPerPage": 10})
-    table.classes("w-full").props("flat bordered dense data-testid=report-message-list")
+    columns = [
+        ("pieces", "report.pieces", "left"),
+        ("recipients", "report.recipients", "left"),
+        ("state", "report.state", "left"),
+        ("detail", "report.detail", "left"),
+    ]
+    table = simple_table(columns, rows, "report-message-list", per_page=ROWS_PER_PAGE)
     table.add_slot(
         "body-cell-state",
         '<q-td :props="props"><span :class="props.row.state_class">{{ props.value }}</span></q-td>',
     )
 
 
-def _skipped_table(report: BatchReport) -> None:
+def skipped_table(skipped: list[Skipped]) -> None:
+    """The pieces that were (or would be) left out, with why."""
     ui.label(i18n.t("report.skipped.title")).classes("text-base font-semibold mt-2")
     columns = [
-        {"name": "piece", "label": i18n.t("report.pieces"), "field": "piece", "align": "left"},
-        {"name": "contact", "label": i18n.t("report.contact"), "field": "contact", "align": "left"},
-        {"name": "reason", "label": i18n.t("report.reason"), "field": "reason", "align": "left"},
+        ("piece", "report.pieces", "left"),
+        ("contact", "report.contact", "left"),
+        ("reason", "report.reason", "left"),
     ]
-    rows = [{"id": s.piece_id, "piece": s.number, "contact": s.contact, "reason": s.reason} for s in report.skipped]
-    table = ui.table(columns=columns, rows=rows, row_key="id", pagination={"rowsPerPage": 10})
-    table.classes("w-full").props("flat bordered dense data-testid=report-skipped-pieces")
+    rows = [{"id": s.piece_id, "piece": s.number, "contact": s.contact, "reason": s.reason} for s in skipped]
+    simple_table(columns, rows, "report-skipped-pieces", per_page=ROWS_PER_PAGE)

@@ -1,13 +1,17 @@
-"""One module per page, each with `register(services)`; a new page is one module plus one line here."""
+"""One module per page, each with `register(services, jobs)`; a new page is one module plus one line here."""
 
 from __future__ import annotations
 
 from batchmail.services import Services
-from ui.pages import batch
+from ui.components.drawers import register_pdf_route
+from ui.jobs import Jobs
+from ui.pages import batch, contacts, pieces, settings
 
-PAGES = (batch,)
+PAGES = (batch, pieces, contacts, settings)
 
 
 def register_pages(services: Services) -> None:
+    jobs = Jobs()
+    register_pdf_route(services)
     for page in PAGES:
-        page.register(services)
+        page.register(services, jobs)

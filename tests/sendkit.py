@@ -1,0 +1,111 @@
+"""A small, real data directory for the sending tests: a company, contacts with addresses, validated invoices,
+and an SMTP account that reaches a test server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from batchmail.account_service import DEFAULT_ACCOUNT_KEY
+from batchmail.accounts import Account
+from batchmail.contacts import Contact, IssuingCompany
+from batchmail.credentials import CredentialStore
+from batchmail.outbox import OutboxEntry, mime_content_hash
+from batchmail.pdf import PdfRenderer
+from batchmail.pieces import Line, Piece, PieceType, Status
+from batchmail.services import Services
+from storage.stores import open_stores
+from tests.servers.smtpd import SmtpTestServer
+
+SENDER = "factures@atelier-martin.fr"
+ACCOUNT = "office"
+
+
+def address(n: int) -> str:
+    return f"client{n}@example.com"
+
+
+def fill(data_dir: Path, pieces: int, *, day: date | None = None) -> None:
+    """The company, one contact per piece (client<n>@example.com) and one validated invoice each."""
+    day = day or date.today() - timedelta(days=3)
+    with open_stores(data_dir) as stores:
+        stores.company.save(IssuingCompany(name="Atelier Martin", email=SENDER, siren="812345678"))
+        contacts = stores.contacts.add_many(
+            Contact(name=f"Client {n}", emails=[address(n)]) for n in range(1, pieces + 1)
+        )
+        stores.pieces.add_many(
+            Piece(
+                type=PieceType.invoice,
+                date=day,
+                due_date=day + timedelta(days=30),
+                contact_id=contact.id,
+                status=Status.validated,
+                lines=[Line(description="Entretien", quantity=Decimal(1), unit_price=Decimal(n), vat_rate=Decimal(20))],
+            )
+            for n, contact in enumerate(contacts, start=100)
+        )
+
+
+def add_account(data_dir: Path, server: SmtpTestServer, **changes: Any) -> None:
+    """The server's account, named "office", made the default, its password stored."""
+    store_account(data_dir, server.account(name=ACCOUNT, from_address=SENDER, **changes), server.password)
+
+
+def store_account(data_dir: Path, account: Account, password: str) -> None:
+    """`account` added and made the default, its password stored."""
+    with open_stores(data_dir) as stores:
+        stores.accounts.add(account)
+        stores.settings.set(DEFAULT_ACCOUNT_KEY, account.name)
+    CredentialStore(data_dir).set(f"account:{account.name}", password)
+
+
+def services(data_dir: Path, renderer: PdfRenderer) -> Services:
+    """Services over the data directory with a shared renderer (its process pool starts once per module)."""
+    opened = Services.open(data_dir)
+    opened.renderer.close()
+    opened.renderer = renderer
+    return opened
+
+
+def entry_and_mime(n: int, *, batch_id: str = "b1", account: str = ACCOUNT) -> tuple[OutboxEntry, bytes]:
+    """An outbox entry for a small message to client<n>, with its MIME bytes, as the sending service stages it."""
+    message = EmailMessage()
+    message["From"] = SENDER
+    message["To"] = address(n)
+    message["Subject"] = f"Facture {n}"
+    message["Message-ID"] = f"<{batch_id}.{n}@atelier-martin.example>"
+    message.set_content(f"Bonjour,\nvotre facture {n}.\n")
+    mime = message.as_bytes()
+    entry = OutboxEntry(
+        batch_id=batch_id,
+        account=account,
+        message_id=str(message["Message-ID"]),
+        content_hash=mime_content_hash(mime, [address(n)]),
+        sender=SENDER,
+        recipients=[address(n)],
+        subject=f"Facture {n}",
+        size=len(mime),
+        created_at=datetime.now().astimezone(),
+    )
+    return entry, mime
+
+
+def received_ids(server: SmtpTestServer) -> list[str]:
+    return [str(m.message["Message-ID"]) for m in server.messages]
+
+
+def outbox_on_disk(data_dir: Path) -> dict[int, dict[str, Any]]:
+    """The outbox entries as the files hold them: outbox.json, then the journal's lines if it extends it."""
+    snapshot = orjson.loads((data_dir / "outbox.json").read_bytes())
+    docs = {int(key): doc for key, doc in snapshot.get("entries", {}).items()}
+    journal = data_dir / "outbox.journal"
+    if journal.exists():
+        header, *lines = [orjson.loads(line) for line in journal.read_bytes().split(b"\n")[:-1]]
+        if header == snapshot.get("journal", {}).get("1", {"generation": 0}):
+            docs.update((int(line["id"]), line["doc"]) for line in lines)
+    return docs

@@ -1,0 +1,223 @@
+"""Sending through the services and the queue: what is recorded, the duplicate guard, retrying, re-addressing,
+dropping, resuming at start, purging, against a real SMTP server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from batchmail.compose import SendOptions, WarningCode
+from batchmail.contacts import SenderAddress
+from batchmail.credentials import CredentialStore
+from batchmail.errors import InvalidAddress, InvalidInput, NotFound
+from batchmail.outbox import OutboxState, local_now
+from batchmail.pdf import PdfRenderer
+from batchmail.report import BatchReport, Phase
+from batchmail.selection import Criteria
+from batchmail.services import Services
+from tests.sendkit import ACCOUNT, SENDER, add_account, address, fill, received_ids, services
+from tests.servers.smtpd import Faults, SmtpTestServer, smtp_server
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[PdfRenderer]:
+    with PdfRenderer() as shared:
+        yield shared
+
+
+@pytest.fixture
+def server() -> Iterator[SmtpTestServer]:
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+async def app(tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer) -> AsyncIterator[Services]:
+    fill(tmp_path, 4)
+    add_account(tmp_path, server)
+    opened = services(tmp_path, renderer)
+    yield opened
+    opened.stores.close()
+
+
+async def all_ids(app: Services) -> list[int]:
+    return sorted(row.summary.id for row in await app.find_pieces(Criteria()))
+
+
+def by_recipient(report: BatchReport) -> dict[str, OutboxState]:
+    return {row.recipients[0]: row.state for row in report.rows.values()}
+
+
+async def test_a_batch_reports_each_mail_and_records_those_that_left(app: Services, server: SmtpTestServer) -> None:
+    server.faults.refuse = {address(2): 550, address(3): 450}
+    seen: list[tuple[Phase, int, float, bool]] = []
+    report = await app.sending.send(
+        await all_ids(app), on_progress=lambda r: seen.append((r.phase, r.composed, r.progress, bool(r.expected_end)))
+    )
+    assert by_recipient(report) == {
+        address(1): OutboxState.sent,
+        address(2): OutboxState.failed,
+        address(3): OutboxState.retry_waiting,
+        address(4): OutboxState.sent,
+    }
+    composing = [composed for phase, composed, _, _ in seen if phase is Phase.composing]
+    assert composing == [0, 1, 2, 3, 4]  # the bar moves while the PDFs render
+    progress = [p for _, _, p, _ in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert any(phase is Phase.sending and eta for phase, _, _, eta in seen)
+    assert seen[-1][0] is Phase.done and report.finished and not report.complete
+
+    document = report.to_json()
+    assert document["counts"] | {} == {
+        "queued": 0,
+        "sending": 0,
+        "sent": 2,
+        "retry_waiting": 1,
+        "failed": 1,
+        "uncertain": 0,
+        "skipped": 0,
+    }
+    [waiting] = [m for m in document["messages"] if m["state"] == "retry_waiting"]
+    assert waiting["code"] == 450 and waiting["next_try"] == document["next_retry"] is not None
+    [failed] = [m for m in document["messages"] if m["state"] == "failed"]
+    assert failed["code"] == 550 and "No such user" in failed["detail"]
+    assert {m["message_id"] for m in document["messages"] if m["state"] == "sent"} == set(received_ids(server))
+
+    for n in (1, 2, 3, 4):
+        piece = (await app.pieces_by_number([f"FA-{date.today().year}-{5 - n:05d}"]))[0]
+        [contact] = [c for c in await app.contacts() if c.id == piece.contact_id]
+        history = await app.history_for_contact(contact.id)
+        if contact.email in (address(1), address(4)):
+            assert piece.status.value == "sent" and piece.last_sent == date.today()
+            [record] = history
+            assert record.kind == "piece" and record.piece_ids == [piece.id] and record.account == "office"
+            assert record.recipients == [contact.email] and record.attachments[0].endswith(".pdf")
+        else:
+            assert piece.status.value == "validated" and piece.last_sent is None and history == []
+    assert await app.sending.record_unrecorded() == 0  # each was recorded once, as it left
+
+
+async def test_the_same_mail_to_the_same_address_goes_again_only_when_asked(
+    app: Services, server: SmtpTestServer
+) -> None:
+    ids = await all_ids(app)
+    first = await app.sending.send(ids[:2])
+    assert first.complete
+    let_through = SendOptions(sender=SenderAddress(email=SENDER), overrides=frozenset({WarningCode.recently_sent}))
+    again = await app.sending.send(ids[:2], options=let_through)
+    assert again.rows == {} and len(again.held) == 2 and not again.complete
+    for held in again.held:
+        assert "already sent on" in held.reason and "--resend" in held.reason
+    assert {h.earlier_entry for h in again.held} == set(first.rows)
+    assert [s["code"] for s in again.to_json()["skipped"]] == ["already_sent"] * 2
+    assert len(server.messages) == 2
+
+    resent = await app.sending.send(ids[:2], resend=True)
+    assert resent.complete and len(server.messages) == 4
+    assert len(set(received_ids(server))) == 4  # a new Message-ID for each mail sent again
+
+
+async def test_a_failed_mail_gets_a_new_address_and_goes_on_retry(app: Services, server: SmtpTestServer) -> None:
+    server.faults.refuse = {address(2): 550}
+    report = await app.sending.send(await all_ids(app))
+    [failed] = await app.queue.list([OutboxState.failed])
+    assert failed.entry.recipients == [address(2)] and "No such user" in failed.entry.last_error
+    assert failed.numbers == (report.rows[failed.entry.id].numbers)
+
+    with pytest.raises(InvalidAddress):
+        await app.queue.change_address(failed.entry.id, "pas une adresse")
+    changed = await app.queue.change_address(failed.entry.id, "Compta@Example.org")
+    assert changed.recipients == ["Compta@example.org"] and changed.state is OutboxState.queued
+    assert changed.message_id != failed.entry.message_id and changed.content_hash != failed.entry.content_hash
+
+    retried = await app.queue.retry(failed.entry.id)
+    assert retried.complete
+    message = server.messages[-1]
+    assert message.recipients == ["Compta@example.org"]
+    assert str(message.message["Message-ID"]) == changed.message_id
+    assert [a.get_filename() for a in message.message.iter_attachments()] == failed.entry.attachments
+    history = await app.history_for_contact(failed.entry.contact_id or 0)
+    assert [r.recipients for r in history] == [["Compta@example.org"]]
+    assert await app.queue.list() == []
+
+
+async def test_uncertain_mails_go_again_only_when_the_user_says_so(app: Services, server: SmtpTestServer) -> None:
+    server.faults.drop_after_data = True
+    report = await app.sending.send((await all_ids(app))[:1])
+    [row] = report.rows.values()
+    assert row.state is OutboxState.uncertain and "may or may not have been delivered" in row.detail
+    server.faults = Faults()
+    assert await app.queue.resume() == []  # never by itself
+    with pytest.raises(InvalidInput, match="uncertain"):
+        await app.queue.retry(row.entry_id)
+    assert (await app.queue.retry(row.entry_id, uncertain=True)).complete
+    assert len(server.messages) == 2
+
+
+async def test_waiting_mails_go_when_due_or_when_retried_and_dropped_ones_never(
+    app: Services, server: SmtpTestServer
+) -> None:
+    server.faults.refuse = {address(1): 450, address(2): 450, address(3): 550}
+    report = await app.sending.send(await all_ids(app))
+    waiting = sorted(e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting)
+    [failed] = [e for e, row in report.rows.items() if row.state is OutboxState.failed]
+    server.faults = Faults()
+    assert await app.queue.resume() == []  # not due yet
+    assert (await app.queue.retry(waiting[0])).complete  # the user does not wait
+
+    entry = app.stores.outbox.get(waiting[1])
+    entry.next_try = local_now() - timedelta(seconds=1)
+    app.stores.outbox.save(entry)
+    [resumed] = await app.queue.resume()
+    assert resumed.complete and list(resumed.rows) == [waiting[1]]
+
+    await app.queue.drop(failed)
+    with pytest.raises(NotFound):
+        app.stores.outbox.get(failed)
+    with pytest.raises(InvalidInput, match="only mails not sent"):
+        await app.queue.drop(waiting[0])
+    assert await app.queue.list() == []
+    assert len(server.messages) == len(set(received_ids(server))) == 3
+
+
+async def test_at_start_queued_mails_resume_and_unrecorded_ones_are_recorded_once(
+    tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer
+) -> None:
+    fill(tmp_path, 3)
+    add_account(tmp_path, server)
+    credentials = CredentialStore(tmp_path)
+    credentials.set(f"account:{ACCOUNT}", "wrong")  # a refused login: the batch stops, the mails stay queued
+    first = services(tmp_path, renderer)
+    try:
+        report = await first.sending.send(await all_ids(first))
+        assert "check the user name and password" in report.stopped
+        assert report.counts["queued"] == 3 and server.messages == []
+    finally:
+        first.stores.close()
+
+    credentials.set(f"account:{ACCOUNT}", server.password)  # fixed
+    again = services(tmp_path, renderer)
+    try:
+        [resumed] = await again.queue.resume()
+        assert resumed.complete and len(server.messages) == 3
+        entry = again.stores.outbox.get(next(iter(resumed.rows)))
+        entry.recorded = False  # as if the app stopped between the mail leaving and its recording
+        again.stores.outbox.save(entry)
+        assert await again.queue.resume() == []
+        assert len(await again.history_for_contact(entry.contact_id or 0)) == 1
+        assert again.stores.outbox.unrecorded() == []
+    finally:
+        again.stores.close()
+
+
+async def test_old_sent_mails_are_purged(app: Services) -> None:
+    report = await app.sending.send(await all_ids(app))
+    old = app.stores.outbox.get(next(iter(report.rows)))
+    old.sent_at = local_now() - timedelta(days=40)
+    app.stores.outbox.save(old)
+    assert await app.queue.purge(timedelta(days=30)) == 1
+    assert len(app.stores.outbox.in_state(OutboxState.sent)) == 3
+    assert len(await app.history_for_contact(old.contact_id or 0)) == 1  # the history keeps it

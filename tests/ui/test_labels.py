@@ -1,0 +1,29 @@
+"""Every label the UI asks for exists in French and in English, and both languages have the same keys."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ui.labels import en, fr
+
+UI = Path(__file__).resolve().parents[2] / "ui"
+# i18n.t("key"), i18n.count_of("key", ...), label_key="key" and the "…_key" tuples of the pages
+_USED = re.compile(r"""(?:\bt|count_of|_key=|label_key=)\(?\s*["']([a-z_]+\.[a-z_.]+)["']""")
+
+
+def test_both_languages_have_the_same_keys() -> None:
+    assert set(fr.LABELS) == set(en.LABELS)
+    assert all(fr.LABELS.values()) and all(en.LABELS.values())
+
+
+def test_every_literal_key_used_in_the_ui_exists() -> None:
+    used = {key for path in UI.rglob("*.py") for key in _USED.findall(path.read_text(encoding="utf-8"))}
+    assert len(used) > 50
+    assert sorted(used - set(fr.LABELS)) == []
+
+
+def test_placeholders_are_the_same_in_both_languages() -> None:
+    names = re.compile(r"{(\w+)}")
+    for key, text in fr.LABELS.items():
+        assert set(names.findall(text)) == set(names.findall(en.LABELS[key])), key

@@ -1,0 +1,89 @@
+"""The settings page: the app's language, and the issuing company, users and sending accounts as they are
+(editing them comes with the services that own them)."""
+
+from __future__ import annotations
+
+from nicegui import events, ui
+
+from batchmail.accounts import Account
+from batchmail.contacts import IssuingCompany
+from batchmail.services import Services
+from ui import i18n
+from ui.jobs import Jobs
+from ui.layout import frame
+
+
+def register(services: Services, jobs: Jobs) -> None:
+    @ui.page("/settings")
+    async def settings_page() -> None:
+        async with frame(services, "/settings", i18n.t("settings.title")):
+            with _card("settings.language", "translate"):
+                ui.select(
+                    {code: i18n.t(f"lang.{code}") for code in i18n.LANGUAGES},
+                    value=i18n.language(),
+                    on_change=_switch_language,
+                ).classes("w-[220px]").props("outlined dense data-testid=language")
+            company = await services.company()
+            if company:
+                with _card("settings.company", "business"):
+                    _company(company)
+            users = await services.workspace.users()
+            current = await services.workspace.current_user()
+            if users:
+                with _card("settings.users", "group"):
+                    for user in users:
+                        mark = f" · {i18n.t('settings.current_user')}" if current and user.id == current.id else ""
+                        addresses = ", ".join(a.email for a in user.addresses)
+                        ui.label(f"{user.name}{mark} — {addresses}").classes("text-sm")
+            default = await services.accounts.get()
+            with _card("settings.accounts", "alternate_email"):
+                accounts = await services.workspace.accounts()
+                if not accounts:
+                    ui.label(i18n.t("settings.accounts.none")).classes("text-sm").props("data-testid=no-accounts")
+                for account in accounts:
+                    _account(account, default=account.name == default.name)
+            ui.label(i18n.t("settings.readonly")).classes("text-sm text-grey-7")
+
+
+def _card(title_key: str, icon: str) -> ui.card:
+    card = ui.card().classes("w-full max-w-3xl gap-2 p-4").props("flat bordered")
+    with card, ui.row().classes("items-center gap-2"):
+        ui.icon(icon, color="primary")
+        ui.label(i18n.t(title_key)).classes("section-title")
+    return card
+
+
+def _company(company: IssuingCompany) -> None:
+    facts = [
+        ("", f"{company.name} {company.legal_form}".strip()),
+        ("company.address", company.address),
+        ("company.siret", company.siret),
+        ("company.vat", company.vat_number),
+        ("company.iban", company.iban),
+        ("company.email", company.email),
+        ("company.phone", company.phone),
+        ("company.payment_terms", i18n.t("company.payment_terms.days", days=company.payment_terms_days)),
+    ]
+    with ui.grid(columns="180px 1fr").classes("gap-x-4 gap-y-1 text-sm").props("data-testid=company"):
+        for key, value in facts:
+            if value:
+                ui.label(i18n.t(key) if key else "").classes("text-grey-7")
+                ui.label(value).classes("whitespace-pre-line" + ("" if key else " font-semibold"))
+
+
+def _account(account: Account, *, default: bool) -> None:
+    kind = i18n.t(f"account.kind.{account.kind.value}")
+    server = f"{account.host}:{account.port}" if account.host else ""
+    parts = [part for part in (kind, server, account.from_address) if part]
+    with ui.row().classes("items-center gap-2 text-sm"):
+        ui.label(account.name).classes("font-medium")
+        ui.label(" · ".join(parts)).classes("text-grey-8")
+        if default:
+            ui.badge(i18n.t("settings.default"), color="primary").props("outline")
+
+
+def _switch_language(event: events.ValueChangeEventArguments[str]) -> None:
+    if event.value and event.value != i18n.language():
+        i18n.set_language(event.value)
+        ui.notify(i18n.t("settings.language.saved"), type="positive")
+        ui.navigate.reload()
