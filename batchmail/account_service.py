@@ -260,23 +260,36 @@ class AccountService:
 
         return await asyncio.to_thread(run)
 
-    async def sender(self, account: Account) -> SenderAddress:
-        """Who the mail is from: the account's address, else the current user's first, else the company's."""
+    async def senders(self, account: Account) -> list[SenderAddress]:
+        """The addresses a batch may be sent from, the default first: the account's own address, then the current
+        user's addresses, else the company's."""
 
-        def run() -> SenderAddress:
+        def run() -> list[SenderAddress]:
             users = self._services.stores.company.users()
             current_id = self._services.stores.settings.get(CURRENT_USER_KEY)
             user = next((u for u in users if u.id == current_id), users[0] if users else None)
             company = self._services.stores.company.get()
-            if account.from_address:
-                return SenderAddress(email=account.from_address, display_name=user.name if user else "")
-            if user and user.addresses:
-                return user.addresses[0]
-            if company and company.email:
-                return SenderAddress(email=company.email, display_name=company.name)
-            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
+            found = [SenderAddress(email=account.from_address, display_name=user.name if user else "")]
+            found = found if account.from_address else []
+            found += [a for a in (user.addresses if user else []) if a.email != account.from_address]
+            if not found and company and company.email:
+                found.append(SenderAddress(email=company.email, display_name=company.name))
+            return found
 
         return await asyncio.to_thread(run)
+
+    async def sender(self, account: Account, email: str | None = None) -> SenderAddress:
+        """Who the mail is from: `email` if it is one of `senders(account)`, else the first of them."""
+        allowed = await self.senders(account)
+        if not allowed:
+            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
+        if email is None:
+            return allowed[0]
+        for address in allowed:
+            if address.email.casefold() == email.casefold():
+                return address
+        choices = ", ".join(a.email for a in allowed)
+        raise InvalidInput(f"--from: {email} is not one of your sender addresses ({choices})")
 
     async def _refuse_existing(self, name: str) -> None:
         """Before the browser opens for nothing."""

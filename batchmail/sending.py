@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from batchmail.accounts import Account
 from batchmail.compose import Composition, Draft, SendOptions, WarningCode, compose
-from batchmail.contacts import Contact, IssuingCompany
+from batchmail.contacts import Contact, IssuingCompany, SenderAddress
+from batchmail.delivery_events import provider_message_id
 from batchmail.dispatch import OutboxWriter, Pace, dispatch
 from batchmail.errors import ConfigurationError
 from batchmail.history import SendRecord
@@ -26,8 +27,6 @@ from batchmail.outbox import OutboxEntry, OutboxState, duplicate_reason, local_n
 from batchmail.pieces import Piece, Status
 from batchmail.report import BatchReport, Held, Phase, PlannedMessage
 from batchmail.report import Preview as Preview  # where the UI has always found it
-from batchmail.settings import mailbox_dir
-from batchmail.transports import make_transport
 from batchmail.transports.base import Transport
 
 if TYPE_CHECKING:
@@ -195,6 +194,17 @@ class SendingService:
 
         return await asyncio.to_thread(run)
 
+    def default_options(self, account: Account, sender: SenderAddress, *, resend: bool = False) -> SendOptions:
+        """The options of a plain send: the saved templates, the account's size limit, today's date. An explicit
+        resend also lets through the pieces composition holds back as sent recently."""
+        return SendOptions(
+            sender=sender,
+            templates=self._services.templates.lookup_sync,
+            max_message_bytes=account.max_message_bytes,
+            today=self._services.today(),
+            overrides=frozenset({WarningCode.recently_sent}) if resend else frozenset(),
+        )
+
     async def _prepare(
         self,
         piece_ids: list[int],
@@ -222,9 +232,7 @@ class SendingService:
             return pdf
 
         if options is None:
-            # An explicit resend also lets through the pieces composition holds back as sent recently.
-            overrides = frozenset({WarningCode.recently_sent}) if resend else frozenset()
-            options = SendOptions(sender=sender, overrides=overrides)
+            options = self.default_options(account, sender, resend=resend)
         composition = await compose(pieces, contacts, company, options, render)
         numbers = {piece.id: piece.number for piece in pieces}
         batch = await asyncio.to_thread(
@@ -279,8 +287,7 @@ class SendingService:
         return batch
 
     async def _transport(self, account: Account) -> Transport:
-        secret = await asyncio.to_thread(self._services.credentials.get, f"account:{account.name}")
-        return make_transport(account, secret=secret, mailbox_dir=mailbox_dir(self._services.data_dir))
+        return await self._services.accounts.transport(account)
 
     async def _pace(self, account: Account) -> Pace:
         """The account's pace, shared by every delivery of this process; the day counted from the outbox."""
@@ -374,6 +381,7 @@ def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history
                 attachments=list(entry.attachments),
                 account=entry.account,
                 sent_at=entry.sent_at or local_now(),
+                provider_message_id=provider_message_id(entry.server_reply),
             )
         )
     if records:

@@ -31,7 +31,7 @@ def batchmail(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(data_dir.parent / "stderr.log").open("ab"),
         start_new_session=True,
     )
 
@@ -68,7 +68,7 @@ def test_a_batch_killed_at_random_points_and_resumed_sends_each_mail_at_most_onc
 
         # The same send once more: composition holds back the pieces sent, the outbox the uncertain ones.
         again = batchmail(data_dir, "send")
-        assert again.wait(timeout=max(1.0, deadline - time.monotonic())) == 1
+        assert again.wait(timeout=max(1.0, deadline - time.monotonic())) == 1, (tmp_path / "stderr.log").read_text()
         assert len(server.messages) == arrived_before
         arrived = Counter(received_ids(server))
 

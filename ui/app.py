@@ -6,19 +6,23 @@ Import this module only after NICEGUI_STORAGE_PATH is set (`batchmail.cli` does 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import secrets
 import sys
 from pathlib import Path
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
-from batchmail.errors import StoreError
+from batchmail.errors import BatchMailError, StoreError
 from batchmail.services import Services
 from ui import desktop, register
 
 SECRET_FILE = "session-secret"
+QUEUE_ROUND_SECONDS = 60
+
+log = logging.getLogger(__name__)
 
 
 def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int = 8765, demo: bool = False) -> None:
@@ -45,6 +49,7 @@ def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int 
             print(f"Demo data: {contacts} contacts and {pieces} pieces in {data_dir}", flush=True)
         if not native:
             print(f"BatchMail is ready on http://{host}:{port}", flush=True)
+        background_tasks.create(_keep_the_queue_moving(services), name="queue")
 
     async def shutdown() -> None:
         await asyncio.to_thread(services.close)
@@ -67,6 +72,17 @@ def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int 
         storage_secret=_storage_secret(data_dir),
         show_welcome_message=False,
     )
+
+
+async def _keep_the_queue_moving(services: Services) -> None:
+    """At start, then every minute: finish recording mails that left before a crash and send what is queued or
+    due for a retry. A failure is logged and tried again at the next round; it never stops the app."""
+    while True:
+        try:
+            await services.queue.resume()
+        except BatchMailError as err:
+            log.warning("the queue could not be sent: %s", err)
+        await asyncio.sleep(QUEUE_ROUND_SECONDS)
 
 
 def _storage_secret(data_dir: Path) -> str:

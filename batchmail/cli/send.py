@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from dataclasses import replace
+from pathlib import Path
 
+from batchmail.attachments import load_attachment
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
+from batchmail.compose import Grouping, SendOptions
+from batchmail.errors import InvalidInput
 from batchmail.report import BatchReport, Preview
 from batchmail.services import Services
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = commands.add_parser("send", help="email the pieces matching the filters, one mail per piece")
-    add_filters(send)
+    add_filters(send, addresses=True)
     send.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
     send.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
     send.add_argument(
         "--resend", action="store_true", help="send again mails whose same content already went to the same address"
     )
+    send.add_argument("--group-by-recipient", action="store_true", help="one mail per contact with all its pieces")
+    send.add_argument("--zip", action="store_true", help="with --group-by-recipient: the PDFs in one ZIP")
+    send.add_argument("--template", help="the saved message template to use for every mail")
+    send.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE", help="add to every mail")
+    send.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
+    send.add_argument("--delivery-receipt", action="store_true", help="ask the servers for a delivery receipt")
+    send.add_argument("--priority", choices=["normal", "high"], default="normal")
+    send.add_argument("--cc-sender", action="store_true", help="a copy of every mail to the sender")
     send.add_argument("--json", action="store_true", help="print one JSON document")
     send.set_defaults(handler=send_pieces)
 
@@ -27,13 +41,36 @@ async def send_pieces(services: Services, args: argparse.Namespace) -> int:
     if not piece_ids:
         emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
         return EXIT_OK
+    options = await send_options(services, args)
     if args.dry_run:
-        preview = await services.sending.preview(piece_ids, account_name=args.account, resend=args.resend)
+        preview = await services.sending.preview(
+            piece_ids, account_name=args.account, options=options, resend=args.resend
+        )
         emit(preview.to_json(), _preview_text(preview), as_json=args.json)
         return EXIT_OK if not preview.skipped and not preview.held else EXIT_INCOMPLETE
-    report = await services.sending.send(piece_ids, account_name=args.account, resend=args.resend)
+    report = await services.sending.send(piece_ids, account_name=args.account, options=options, resend=args.resend)
     emit(report.to_json(), report_text(report), as_json=args.json)
     return EXIT_OK if report.complete else EXIT_INCOMPLETE
+
+
+async def send_options(services: Services, args: argparse.Namespace) -> SendOptions:
+    """The batch's options from the command line, on top of a plain send's."""
+    account = await services.accounts.get(args.account)
+    sender = await services.accounts.sender(account, args.start if isinstance(args.start, str) else None)
+    if args.zip and not args.group_by_recipient:
+        raise InvalidInput("--zip goes with --group-by-recipient: one ZIP per recipient")
+    return replace(
+        services.sending.default_options(account, sender, resend=args.resend),
+        grouping=Grouping.per_recipient if args.group_by_recipient else Grouping.per_piece,
+        zip_attachments=args.zip,
+        single_recipient=args.end if isinstance(args.end, str) else None,
+        template=await services.templates.get(args.template) if args.template else None,
+        extra_attachments=tuple([await asyncio.to_thread(load_attachment, path) for path in args.attach]),
+        read_receipt=args.read_receipt,
+        delivery_receipt=args.delivery_receipt,
+        high_priority=args.priority == "high",
+        cc_sender=args.cc_sender,
+    )
 
 
 def _preview_text(preview: Preview) -> str:

@@ -1,0 +1,73 @@
+"""The send options on the command line: grouped per recipient with a ZIP, one address for every mail, a sender
+among the user's addresses, a date still a date filter."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from batchmail.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--data-dir", str(data_dir), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def last_month() -> str:
+    return (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def mailbox(data_dir: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for path in sorted((data_dir / "test-mailbox").glob("*.eml"))
+    ]
+
+
+def test_grouped_per_recipient_in_one_zip_to_a_single_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    filters = ("--type", "invoice", "--status", "unpaid", "--period", last_month())
+    listed = json.loads(run(capsys, data_dir, "list", *filters, "--json")[1])
+    contacts = {row["contact_id"] for row in listed}
+    code, out, err = run(
+        capsys, data_dir, "send", *filters, "--group-by-recipient", "--zip", "--to", "archive@example.org", "--json"
+    )
+    assert code in (0, 1), err
+    report = json.loads(out)
+    sent = [m for m in report["messages"] if m["state"] == "sent"]
+    assert 0 < len(sent) <= len(contacts)
+    for message in mailbox(data_dir):
+        assert message["To"] == "archive@example.org"
+        (archive,) = list(message.iter_attachments())
+        assert archive.get_filename().endswith(".zip")
+        names = zipfile.ZipFile(io.BytesIO(archive.get_content())).namelist()
+        assert names and all(name.endswith(".pdf") and name.isascii() for name in names)
+
+
+def test_the_sender_must_be_one_of_the_users_addresses(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    code, _, err = run(capsys, data_dir, "send", "--period", last_month(), "--from", "someone@else.example")
+    assert code == 2
+    assert "is not one of your sender addresses" in err
+
+
+def test_a_date_after_from_is_still_a_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    start = (date.today() - timedelta(days=3)).isoformat()
+    code, out, _ = run(capsys, data_dir, "send", "--type", "invoice", "--from", start, "--dry-run", "--json")
+    preview = json.loads(out)
+    listed = json.loads(run(capsys, data_dir, "list", "--type", "invoice", "--from", start, "--json")[1])
+    assert len(preview["messages"]) + len(preview["skipped"]) + len(preview.get("held", [])) == len(listed)
+    assert code in (0, 1)
