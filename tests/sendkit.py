@@ -61,8 +61,7 @@ def store_account(data_dir: Path, account: Account, password: str) -> None:
     with open_stores(data_dir) as stores:
         stores.accounts.add(account)
         stores.settings.set(DEFAULT_ACCOUNT_KEY, account.name)
-    # The file, as the `batchmail` subprocesses of the tests read it (their env names the fail backend).
-    CredentialStore(data_dir, use_keyring=False).set(f"account:{account.name}", password)
+    CredentialStore(data_dir).set(f"account:{account.name}", password)
 
 
 def services(data_dir: Path, renderer: PdfRenderer) -> Services:

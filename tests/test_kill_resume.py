@@ -24,7 +24,7 @@ DEADLINE = 240.0  # seconds for the whole story, on a slow shared machine
 
 def batchmail(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
     """The real command in its own process group, so a kill takes its PDF workers too."""
-    env = os.environ | {"PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_CURRENT_TEST", None)
     return subprocess.Popen(
         [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), *args],
