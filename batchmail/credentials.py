@@ -35,16 +35,26 @@ class CredentialStore:
 
     def set(self, name: str, secret: str) -> None:
         if self._keyring:
-            keyring.set_password(SERVICE, name, secret)
-            return
+            try:
+                keyring.set_password(SERVICE, name, secret)
+                return
+            except keyring.errors.KeyringError as err:
+                self._fall_back(err)
         log.warning(self.warning)
         secrets = self._read_file()
         secrets[name] = secret
         self._write_file(secrets)
 
     def get(self, name: str) -> str | None:
+        """The secret from the keyring, else from the file (where it went if the keyring once failed)."""
         if self._keyring:
-            return keyring.get_password(SERVICE, name)
+            try:
+                found = keyring.get_password(SERVICE, name)
+            except keyring.errors.KeyringError as err:
+                self._fall_back(err)
+            else:
+                if found is not None:
+                    return found
         return self._read_file().get(name)
 
     def delete(self, name: str) -> None:
@@ -55,6 +65,13 @@ class CredentialStore:
         secrets = self._read_file()
         if secrets.pop(name, None) is not None:
             self._write_file(secrets)
+
+    def _fall_back(self, err: Exception) -> None:
+        """A keyring that claims to work can still fail (a D-Bus session without a secret service daemon)."""
+        self._keyring = False
+        self.warning = (
+            f"The system keyring failed ({err}): account passwords are kept in {self._file}, readable by you alone."
+        )
 
     def _read_file(self) -> dict[str, str]:
         try:

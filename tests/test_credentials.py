@@ -71,3 +71,27 @@ def test_the_fail_backend_of_a_bare_machine_means_the_file(tmp_path: Path) -> No
         assert CredentialStore(tmp_path).warning
     finally:
         keyring.set_keyring(previous)
+
+
+class BrokenKeyring(MemoryKeyring):
+    """Claims a real backend's priority, then fails: a D-Bus session without a secret service daemon."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringError("no secret service on the bus")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringError("no secret service on the bus")
+
+
+def test_a_keyring_that_fails_falls_back_to_the_file(tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(BrokenKeyring())
+    try:
+        store = CredentialStore(tmp_path)
+        assert store.warning == ""
+        store.set("account:office", "secret")
+        assert "keyring failed" in store.warning
+        assert CredentialStore(tmp_path).get("account:office") == "secret"
+        assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
+    finally:
+        keyring.set_keyring(previous)
