@@ -124,8 +124,12 @@ class Draft:
     message: OutgoingMessage
     piece_ids: list[int]
     contact_id: int
-    size: int = 0  # bytes of the MIME message
+    mime: bytes = b""  # the message as it will be written to the outbox and sent
     warnings: list[Warning] = field(default_factory=list)  # the overridden ones that concern this mail
+
+    @property
+    def size(self) -> int:
+        return len(self.mime)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -176,16 +180,16 @@ async def compose(
     pdfs = await _render_pdfs(written, render_pdf)
     for mail in written:
         mail.message = _message(mail, pdfs, company, options)
-    sizes = await asyncio.to_thread(_measure, written, options)
+    mimes = await asyncio.to_thread(_measure, written, options)
 
-    return _result(batch, mails, warnings_of, sizes, contacts, options.overrides)
+    return _result(batch, mails, warnings_of, mimes, contacts, options.overrides)
 
 
 def _result(
     batch: Sequence[Piece],
     mails: Sequence[_Mail],
     warnings_of: dict[int, list[Warning]],
-    sizes: Mapping[int, int],
+    mimes: Mapping[int, bytes],
     contacts: Mapping[int, Contact],
     overrides: frozenset[WarningCode],
 ) -> Composition:
@@ -201,7 +205,7 @@ def _result(
                     message=mail.message,
                     piece_ids=[p.id for p in mail.pieces],
                     contact_id=mail.contact.id,
-                    size=sizes[id(mail)],
+                    mime=mimes[id(mail)],
                     warnings=list(dict.fromkeys(_flagged(mail_warnings, overrides))),
                 )
             )
@@ -377,25 +381,27 @@ def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, op
     )
 
 
-def _measure(mails: Sequence[_Mail], options: SendOptions) -> dict[int, int]:
-    """The MIME size of every mail (a worker thread: it encodes the attachments); warns when one is too large."""
-    sizes: dict[int, int] = {}
+def _measure(mails: Sequence[_Mail], options: SendOptions) -> dict[int, bytes]:
+    """The MIME bytes of every mail, kept for the outbox (a worker thread: it encodes the attachments); warns when
+    one is too large."""
+    mimes: dict[int, bytes] = {}
     for mail in mails:
         assert mail.message is not None
         try:
-            sizes[id(mail)] = size = len(to_mime(mail.message))
+            mimes[id(mail)] = mime = to_mime(mail.message)
         except InvalidAddress as err:
             # The sender and the batch's addresses were checked first: what is left is the contact's.
             mail.warnings.append(_mail_warning(mail, WarningCode.invalid_address, str(err)))
             continue
         limit = options.max_message_bytes
+        size = len(mime)
         if limit is not None and size > limit:
             detail = (
                 f"the mail to {mail.contact.name} ({', '.join(p.number for p in mail.pieces)}) is "
                 f"{_human_size(size)}, above the account's limit of {_human_size(limit)}"
             )
             mail.warnings.append(_mail_warning(mail, WarningCode.too_large, detail))
-    return sizes
+    return mimes
 
 
 def _human_size(size: int) -> str:

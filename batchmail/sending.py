@@ -22,7 +22,7 @@ from batchmail.delivery_events import provider_message_id
 from batchmail.dispatch import OutboxWriter, Pace, dispatch
 from batchmail.errors import ConfigurationError
 from batchmail.history import SendRecord
-from batchmail.message import envelope_recipients, to_mime
+from batchmail.message import envelope_recipients
 from batchmail.outbox import OutboxEntry, OutboxState, duplicate_reason, local_now, mime_content_hash
 from batchmail.pieces import Piece, Status
 from batchmail.report import BatchReport, Held, Phase, PlannedMessage
@@ -255,7 +255,7 @@ class SendingService:
         batch_id, now = uuid.uuid4().hex[:12], local_now()
         for draft in drafts:
             message = draft.message
-            mime = to_mime(message)
+            mime = draft.mime
             recipients = envelope_recipients(message)
             content_hash = mime_content_hash(mime, recipients)
             earlier = None if resend else self._services.stores.outbox.duplicate_of(content_hash, recipients)
