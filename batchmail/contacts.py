@@ -71,6 +71,7 @@ class IssuingCompany:
     logo_path: str = ""  # a file chosen in the settings; the only local file a document may show
     accent_color: str = "#1f4e79"  # the documents' one colour, "#rrggbb"
     footer_text: str = ""  # a line the company adds at the foot of every document
+    archive_bcc: str = ""  # every mail goes in blind copy to this address unless the batch skips it; "" none
     language: Language = Language.fr
     payment_terms_days: int = 30
     late_penalty_rate: Decimal = Decimal("12.15")  # percent a year, printed on invoices (art. L441-10)

@@ -171,6 +171,7 @@ _COMPANY_TEXT_FIELDS = (
 _COMPANY_BRANDING_DEFAULTS = {
     "accent_color": IssuingCompany.__dataclass_fields__["accent_color"].default,
     "footer_text": "",
+    "archive_bcc": "",
 }
 
 

@@ -16,13 +16,13 @@ from nicegui import app
 from batchmail.formatting import format_date, format_money, format_percent, format_quantity
 from batchmail.outbox import OutboxState
 from batchmail.pieces import PieceType, Side, Status, StatusGroup
-from ui.labels import en, fr
+from ui.labels import ENGLISH, FRENCH
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 _KEY = "language"
 
-LABELS: dict[str, dict[str, str]] = {"fr": fr.LABELS, "en": en.LABELS}
+LABELS: dict[str, dict[str, str]] = {"fr": FRENCH, "en": ENGLISH}
 
 
 def language() -> str:
@@ -38,7 +38,7 @@ def set_language(code: str) -> None:
 
 def t(key: str, **values: Any) -> str:
     """The label for `key` in the current language, with `values` filled in; a missing key shows itself."""
-    text = LABELS[language()].get(key) or fr.LABELS.get(key) or key
+    text = LABELS[language()].get(key) or FRENCH.get(key) or key
     return text.format(**values) if values else text
 
 
