@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -26,6 +26,7 @@ from batchmail.formatting import format_date
 from batchmail.message import Attachment, OutgoingMessage, make_message_id, to_mime
 from batchmail.pdf import piece_filename
 from batchmail.pieces import Piece, PieceType, Status
+from batchmail.send_checks import Skipped, Warning, WarningCode, address_problems, decisive, flagged
 from batchmail.templates import (
     MessageTemplate,
     RenderedText,
@@ -42,29 +43,6 @@ TemplateLookup = Callable[[PieceType, Language], MessageTemplate]
 class Grouping(StrEnum):
     per_piece = "per_piece"  # one mail per piece
     per_recipient = "per_recipient"  # one mail per contact, holding all of that contact's pieces
-
-
-class WarningCode(StrEnum):
-    no_address = "no_address"  # blocking: the contact has no email address
-    invalid_address = "invalid_address"  # blocking: the contact's address cannot receive mail
-    not_by_email = "not_by_email"  # blocking: the contact receives its documents on paper, not by email
-    draft = "draft"  # blocking: a draft is validated before it is sent
-    cancelled = "cancelled"  # blocking: a cancelled piece is never sent
-    template_error = "template_error"  # blocking: unknown keyword, syntax error or a construct the sandbox refuses
-    recently_sent = "recently_sent"  # overridable: the piece was already sent within the resend window
-    too_large = "too_large"  # overridable: the message is larger than the account accepts
-
-
-BLOCKING = frozenset(
-    {
-        WarningCode.no_address,
-        WarningCode.invalid_address,
-        WarningCode.not_by_email,
-        WarningCode.draft,
-        WarningCode.cancelled,
-        WarningCode.template_error,
-    }
-)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -86,35 +64,6 @@ class SendOptions:
     today: date = field(default_factory=date.today)
     max_message_bytes: int | None = None  # the account's largest message
     overrides: frozenset[WarningCode] = frozenset()  # overridable warnings the user accepted
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Warning:  # a record shown to the user, never raised (the builtin Warning is not used in this module)
-    """Something a dry run shows about one piece, or about every piece of one mail."""
-
-    code: WarningCode
-    piece_ids: tuple[int, ...]
-    piece_numbers: tuple[str, ...]
-    contact: str  # the contact's name
-    detail: str  # a sentence a user understands, in English; the UI translates from `code`
-    sent_on: date | None = None  # recently_sent: when the piece was last sent
-    overridden: bool = False  # overridable, accepted by the user: the mail goes all the same
-    blocking: bool = field(init=False)  # follows from the code: no override lets such a piece go
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "blocking", self.code in BLOCKING)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Skipped:
-    """A piece that will not be sent, and why: `reason` is the detail of its first decisive warning."""
-
-    piece_id: int
-    number: str
-    contact: str
-    reason: str
-    code: WarningCode
-    warnings: tuple[Warning, ...] = ()
 
 
 @dataclass(kw_only=True, slots=True)
@@ -172,11 +121,11 @@ async def compose(
     batch = _unique(pieces)
     for piece in batch:
         warnings_of[id(piece)] = _piece_warnings(piece, contacts[piece.contact_id], options)
-    ready = [p for p in batch if not _decisive(warnings_of[id(p)], options.overrides)]
+    ready = [p for p in batch if not decisive(warnings_of[id(p)], options.overrides)]
     mails = _group(ready, contacts, options.grouping)
 
     await asyncio.to_thread(_render_texts, mails, company, options)
-    written = [mail for mail in mails if not _decisive(mail.warnings, options.overrides)]
+    written = [mail for mail in mails if not decisive(mail.warnings, options.overrides)]
     pdfs = await _render_pdfs(written, render_pdf)
     for mail in written:
         mail.message = _message(mail, pdfs, company, options)
@@ -199,30 +148,30 @@ def _result(
         for piece in mail.pieces:
             warnings_of[id(piece)] += mail.warnings
         mail_warnings = [w for piece in mail.pieces for w in warnings_of[id(piece)]]
-        if mail.message is not None and not _decisive(mail_warnings, overrides):
+        if mail.message is not None and not decisive(mail_warnings, overrides):
             result.drafts.append(
                 Draft(
                     message=mail.message,
                     piece_ids=[p.id for p in mail.pieces],
                     contact_id=mail.contact.id,
                     mime=mimes[id(mail)],
-                    warnings=list(dict.fromkeys(_flagged(mail_warnings, overrides))),
+                    warnings=list(dict.fromkeys(flagged(mail_warnings, overrides))),
                 )
             )
     every: dict[Warning, None] = {}  # a mail's warning is on each of its pieces: listed once
     for piece in batch:
-        flagged = _flagged(warnings_of[id(piece)], overrides)
-        every.update(dict.fromkeys(flagged))
-        decisive = [w for w in flagged if not w.overridden]
-        if decisive:
+        marked = flagged(warnings_of[id(piece)], overrides)
+        every.update(dict.fromkeys(marked))
+        keeping = [w for w in marked if not w.overridden]
+        if keeping:
             result.skipped.append(
                 Skipped(
                     piece_id=piece.id,
                     number=piece.number,
                     contact=contacts[piece.contact_id].name,
-                    reason=decisive[0].detail,
-                    code=decisive[0].code,
-                    warnings=tuple(decisive),
+                    reason=keeping[0].detail,
+                    code=keeping[0].code,
+                    warnings=tuple(keeping),
                 )
             )
     result.warnings = list(every)
@@ -267,7 +216,7 @@ def _piece_warnings(piece: Piece, contact: Contact, options: SendOptions) -> lis
     elif piece.status is Status.cancelled:
         found.append((WarningCode.cancelled, "cancelled: a cancelled piece is never sent"))
     if options.single_recipient is None:  # else the contact's own address and wishes play no part
-        found += _address_problems(contact)
+        found += address_problems(contact)
     sent_on = piece.last_sent
     window_start = options.today - timedelta(days=options.resend_window_days)
     if sent_on is not None and sent_on >= window_start:
@@ -284,27 +233,6 @@ def _piece_warnings(piece: Piece, contact: Contact, options: SendOptions) -> lis
         )
         for code, detail in found
     ]
-
-
-def _address_problems(contact: Contact) -> list[tuple[WarningCode, str]]:
-    if not contact.send_by_email:
-        return [(WarningCode.not_by_email, "the contact does not receive documents by email")]
-    if not contact.email:
-        return [(WarningCode.no_address, "no email address for this contact")]
-    try:
-        validate_email(contact.email, check_deliverability=False)
-    except EmailNotValidError as err:
-        return [(WarningCode.invalid_address, f"invalid address {contact.email!r}: {err}")]
-    return []
-
-
-def _decisive(warnings: Sequence[Warning], overrides: frozenset[WarningCode]) -> bool:
-    """Whether the warnings keep their piece or mail from going."""
-    return any(w.blocking or w.code not in overrides for w in warnings)
-
-
-def _flagged(warnings: Sequence[Warning], overrides: frozenset[WarningCode]) -> list[Warning]:
-    return [replace(w, overridden=not w.blocking and w.code in overrides) for w in warnings]
 
 
 def _group(pieces: Sequence[Piece], contacts: Mapping[int, Contact], grouping: Grouping) -> list[_Mail]:
