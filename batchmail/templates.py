@@ -13,14 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any
 
 import jinja2
 import markupsafe
-from jinja2 import meta, nodes
-from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError, TemplateError
 
 from batchmail.contacts import Contact, IssuingCompany, Language
 from batchmail.documents.labels import TITLES
@@ -28,6 +24,7 @@ from batchmail.errors import InvalidInput
 from batchmail.formatting import format_date, format_money
 from batchmail.message import one_line
 from batchmail.pieces import Piece, PieceType
+from batchmail.template_sandbox import ProblemKind, SandboxProblem, compile_text, explain, template_line, write
 
 ONE_PIECE_KEYWORDS = ("NUMFACT", "DATEFACT", "TYPEDOC", "NOMCLIENT", "SOCIETE", "MONTANT_TTC", "SOLDE", "ECHEANCE")
 MULTI_PIECE_KEYWORDS = (
@@ -41,10 +38,7 @@ MULTI_PIECE_KEYWORDS = (
 EXTRA_KEYWORDS = ("SOCIETE_EMETTRICE",)
 KEYWORDS = (*ONE_PIECE_KEYWORDS, *MULTI_PIECE_KEYWORDS, *EXTRA_KEYWORDS)
 
-_PERCENT_KEYWORD = re.compile(r"%([A-Z][A-Z0-9_]*)%")
 _RANGE = "{} – {}"
-_MAX_REPEAT = 10_000  # longest string or list a template may build with `*`
-_MAX_TEXT = 1_000_000  # longest subject or body a template may write
 
 
 @dataclass(kw_only=True, slots=True)
@@ -125,6 +119,55 @@ def check_template(template: MessageTemplate) -> None:
     _render_fields(template, dict.fromkeys(KEYWORDS, "x"))
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateProblem:
+    """Why a template cannot be saved, and where: what `check_template` refuses, taken apart for an editor."""
+
+    field: str  # "subject" or "body"
+    line: int | None  # in that field, from 1; None when Jinja2 does not say
+    kind: ProblemKind
+    keyword: str  # the unknown keyword's name (without %), "" for the other kinds
+    detail: str  # what Jinja2 or the sandbox said, in English
+
+    def __str__(self) -> str:
+        where = f", line {self.line}" if self.line else ""
+        return f"{self.field}{where}: {self.detail}"
+
+    def span(self, source: str) -> tuple[int, int] | None:
+        """Start and end offsets in `source` (the field's text) of the unknown keyword, as typed."""
+        if not self.keyword or not self.line:
+            return None
+        lines = source.split("\n")
+        if self.line > len(lines):
+            return None
+        start = sum(len(line) + 1 for line in lines[: self.line - 1])
+        text = lines[self.line - 1]
+        found = re.search(rf"%{self.keyword}%", text) or re.search(rf"\b{self.keyword}\b", text)
+        return (start + found.start(), start + found.end()) if found else None
+
+
+def find_problem(template: MessageTemplate, context: TemplateContext | None = None) -> TemplateProblem | None:
+    """The first thing that keeps the template from rendering, field by field, or None.
+
+    Without a context the template is rendered as `check_template` does (every keyword set), so None here means
+    the save check passes; with one, on that context's real values.
+    """
+    values = context.values() if context else dict.fromkeys(KEYWORDS, "x")
+    for field, source in (("subject", template.subject), ("body", template.body)):
+        try:
+            _render_field(template, field, source, values)
+        except InvalidInput as err:
+            cause = err.__cause__
+            if isinstance(cause, SandboxProblem):
+                return TemplateProblem(
+                    field=field, line=cause.line, kind=cause.kind, keyword=cause.keyword, detail=cause.message
+                )
+            kind = ProblemKind.not_allowed if isinstance(cause, SecurityError) else ProblemKind.error
+            detail = explain(cause) if isinstance(cause, TemplateError) else f"{type(cause).__name__}: {cause}"
+            return TemplateProblem(field=field, line=template_line(err), kind=kind, keyword="", detail=detail)
+    return None
+
+
 def render_template(template: MessageTemplate, context: TemplateContext) -> RenderedText:
     """The subject (one line), text part and HTML part of a message. Raises InvalidInput on a bad template."""
     rendered = _render_fields(template, context.values())
@@ -133,121 +176,29 @@ def render_template(template: MessageTemplate, context: TemplateContext) -> Rend
 
 
 def _render_fields(template: MessageTemplate, values: dict[str, str]) -> dict[str, str]:
-    rendered: dict[str, str] = {}
-    for field, source in (("subject", template.subject), ("body", template.body)):
-        compiled = _compile_field(template, field, source)
-        parts: list[str] = []
-        size = 0
-        try:
-            # Written piece by piece so that a loop writing without end is stopped before memory runs out.
-            for part in compiled.generate(values):
-                size += len(part)
-                if size > _MAX_TEXT:
-                    raise SecurityError(f"this template writes more than {_MAX_TEXT:,} characters")
-                parts.append(part)
-        except TemplateError as err:
-            raise InvalidInput(f"template {template.name!r}, {field}: {_explain(err)}") from err
-        rendered[field] = "".join(parts)
-    return rendered
-
-
-class _Environment(ImmutableSandboxedEnvironment):
-    """The sandbox, also refusing what could build a text large enough to exhaust memory: `**`, `%` formatting,
-    `*` products past _MAX_REPEAT, string methods and filters that pad or format to a given width."""
-
-    intercepted_binops = frozenset({"*", "**", "%"})
-
-    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            raise SecurityError("the ** operator is not allowed in a message template")
-        if operator == "%" and isinstance(left, str):
-            raise SecurityError("formatting a text with % is not allowed in a message template")
-        sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
-        counts = [v for v in (left, right) if isinstance(v, int)]
-        if sizes and counts and sizes[0] * max(counts[0], 0) > _MAX_REPEAT:
-            raise SecurityError("this repetition would build too long a text")
-        return super().call_binop(context, operator, left, right)
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, str) and attr not in _STR_METHODS:
-            return False
-        return bool(super().is_safe_attribute(obj, attr, value))
-
-
-def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    """The `replace` filter, refusing a result past _MAX_TEXT (replacing "" inserts between every character)."""
-    text, old, new = str(value), str(old), str(new)
-    hits = text.count(old) if old else len(text) + 1
-    if len(text) + hits * len(new) > _MAX_TEXT:
-        raise SecurityError("this replacement would build too long a text")
-    return text.replace(old, new, -1 if count is None else count)
-
-
-_STR_METHODS = frozenset(
-    {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith", "endswith", "split"}
-)
-_FILTERS = frozenset(
-    {
-        *("abs", "capitalize", "count", "d", "default", "first", "float", "int", "join", "last", "length"),
-        *("list", "lower", "max", "min", "reverse", "round", "sort", "string", "striptags", "sum", "title"),
-        *("trim", "truncate", "unique", "upper", "wordcount"),
+    return {
+        field: _render_field(template, field, source, values)
+        for field, source in (("subject", template.subject), ("body", template.body))
     }
-)
-_ENV = _Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_ENV.globals.clear()
-_ENV.filters = {name: function for name, function in _ENV.filters.items() if name in _FILTERS}
-_ENV.filters["replace"] = _replace
 
 
-class _Problem(Exception):
-    def __init__(self, line: int | None, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
+def _render_field(template: MessageTemplate, field: str, source: str, values: dict[str, str]) -> str:
+    compiled = _compile_field(template, field, source)
+    try:
+        return write(compiled, values)
+    except TemplateError as err:
+        raise InvalidInput(f"template {template.name!r}, {field}: {explain(err)}") from err
+    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+        # Python's own errors out of an expression ({{ NUMFACT + 1 }}): Jinja2 lets them through.
+        raise InvalidInput(f"template {template.name!r}, {field}: {type(err).__name__}: {err}") from err
 
 
 def _compile_field(template: MessageTemplate, field: str, source: str) -> jinja2.Template:
     try:
-        return _compile(source)
-    except _Problem as err:
+        return compile_text(source, KEYWORDS)
+    except SandboxProblem as err:
         where = f", line {err.line}" if err.line else ""
         raise InvalidInput(f"template {template.name!r}, {field}{where}: {err.message}") from err
-
-
-@lru_cache(maxsize=256)
-def _compile(source: str) -> jinja2.Template:
-    """Translate %NAME%, parse, refuse what `_checked` refuses, compile."""
-    try:
-        return _ENV.from_string(_checked(_ENV.parse(_PERCENT_KEYWORD.sub(r"{{ \1 }}", source))))
-    except TemplateSyntaxError as err:  # also an unknown filter or test
-        raise _Problem(err.lineno, f"syntax error: {err.message}") from err
-    except RecursionError as err:
-        raise _Problem(None, "expressions nested too deeply") from err
-
-
-def _checked(tree: nodes.Template) -> nodes.Template:
-    """The tree, if it has no macro, recursive loop, underscore attribute or unknown keyword."""
-    for block in tree.find_all((nodes.Macro, nodes.CallBlock, nodes.For)):
-        # A macro or a recursive loop can call itself without end.
-        if not isinstance(block, nodes.For) or block.recursive:
-            raise _Problem(block.lineno, "macros and recursive loops are not allowed in a message template")
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
-        if isinstance(attr, str) and attr.startswith("_"):
-            raise _Problem(node.lineno, f"access to {attr!r} is not allowed")
-    unknown = meta.find_undeclared_variables(tree) - set(KEYWORDS)
-    if unknown:
-        names = [n for n in tree.find_all(nodes.Name) if n.name in unknown]
-        first = min(names, key=lambda n: n.lineno)
-        known = ", ".join(f"%{k}%" for k in KEYWORDS)
-        raise _Problem(first.lineno, f"unknown keyword %{first.name}% (known keywords: {known})")
-    return tree
-
-
-def _explain(err: TemplateError) -> str:
-    if isinstance(err, SecurityError):
-        return f"not allowed: {err}"
-    return f"{type(err).__name__}: {err}"
 
 
 def _html(text: str, language: Language) -> str:

@@ -14,8 +14,9 @@ from batchmail.contacts import IssuingCompany, Language
 from batchmail.errors import InvalidInput, NotFound
 from batchmail.pieces import PieceType
 from batchmail.services import Services
-from batchmail.templates import MessageTemplate, default_template
-from tests.test_compose import FA10, FA20, FA21, JEAN, MARY, NBSP, NNBSP, SENDER, TODAY, CountingRenderer
+from batchmail.template_service import Origin
+from batchmail.templates import MessageTemplate, ProblemKind, default_template
+from tests.test_compose import AV2, FA10, FA20, FA21, JEAN, MARY, NBSP, NNBSP, SENDER, TODAY, CountingRenderer
 
 FR_INVOICE = MessageTemplate(
     name="Facture FR", piece_type=PieceType.invoice, language=Language.fr, subject="Facture %NUMFACT%", body="Bonjour"
@@ -113,3 +114,137 @@ async def test_compose_uses_the_saved_templates_through_lookup_sync(services: Se
         "Facture_FA-2026-00020.pdf",
         "Quote_DE-2026-00001.pdf",
     ]
+
+
+async def test_a_new_template_never_overwrites_another_and_a_rename_replaces_the_old_name(
+    services: Services, tmp_path: Path
+) -> None:
+    await services.templates.save(FR_INVOICE)
+    store_file = tmp_path / "data" / "templates.json"
+    before = store_file.read_bytes()
+
+    with pytest.raises(InvalidInput, match="'Facture FR' already exists"):
+        await services.templates.save(dataclasses.replace(FR_INVOICE, subject="Autre %NUMFACT%"))
+    assert store_file.read_bytes() == before
+
+    edited = dataclasses.replace(FR_INVOICE, subject="Votre facture %NUMFACT%")
+    await services.templates.save(edited, replacing="Facture FR")
+    assert await services.templates.list() == [edited]
+
+    renamed = dataclasses.replace(edited, name="  Factures clients ")
+    await services.templates.save(renamed, replacing="Facture FR")
+    assert await services.templates.list() == [dataclasses.replace(edited, name="Factures clients")]
+
+    await services.templates.save(EN_INVOICE)
+    with pytest.raises(InvalidInput, match="'Factures clients' already exists"):
+        await services.templates.save(dataclasses.replace(EN_INVOICE, name="Factures clients"), replacing="Invoice EN")
+    assert [t.name for t in await services.templates.list()] == ["Factures clients", "Invoice EN"]
+
+
+async def test_the_overview_says_which_template_every_type_and_language_uses_and_where_it_comes_from(
+    services: Services,
+) -> None:
+    for template in (FR_INVOICE, EN_ANY):
+        await services.templates.save(template)
+
+    overview = await services.templates.overview()
+
+    assert len(overview.applied) == len(PieceType) * 3
+    found = {(a.piece_type, a.language): (a.template.name, a.origin) for a in overview.applied}
+    assert found[PieceType.invoice, Language.fr] == ("Facture FR", Origin.saved)
+    assert found[PieceType.invoice, Language.en] == ("Facture FR", Origin.company_language)
+    assert found[PieceType.quote, Language.en] == ("Any EN", Origin.every_type)
+    assert found[PieceType.quote, Language.fr] == ("Devis (fr)", Origin.builtin)
+    assert found[PieceType.supplier_invoice, Language.nl] == ("Aankoopfactuur (nl)", Origin.builtin)
+    # Every answer is lookup's, which a send uses.
+    for applied in overview.applied:
+        assert applied.template == await services.templates.lookup(applied.piece_type, applied.language)
+    assert [t.name for t in overview.saved] == ["Any EN", "Facture FR"]
+    assert overview.company_language is Language.fr
+    assert {(a.piece_type, a.language) for a in overview.uses("Facture FR")} == {
+        (PieceType.invoice, Language.fr),
+        (PieceType.invoice, Language.en),
+        (PieceType.invoice, Language.nl),
+    }
+
+
+async def test_a_duplicate_serves_only_when_forced_and_deleting_the_original_hands_over(services: Services) -> None:
+    await services.templates.save(FR_INVOICE)
+
+    copy = await services.templates.duplicate("Facture FR", "Facture FR (copie)")
+
+    assert copy == dataclasses.replace(FR_INVOICE, name="Facture FR (copie)")
+    assert await services.templates.get("Facture FR (copie)") == copy
+    overview = await services.templates.overview()
+    assert overview.uses("Facture FR (copie)") == []
+    with pytest.raises(InvalidInput, match="already exists"):
+        await services.templates.duplicate("Facture FR", "Facture FR (copie)")
+
+    await services.templates.delete("Facture FR")
+    assert await services.templates.lookup(PieceType.invoice, Language.fr) == copy
+    await services.templates.delete("Facture FR (copie)")
+    overview = await services.templates.overview()
+    assert next(a for a in overview.applied if a.piece_type is PieceType.invoice).origin is Origin.builtin
+    assert await services.templates.lookup(PieceType.invoice, Language.fr) == default_template(
+        PieceType.invoice, Language.fr
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "kind", "field", "line", "keyword"),
+    [
+        ("Facture %NUMERO%", "Bonjour", ProblemKind.unknown_keyword, "subject", 1, "NUMERO"),
+        ("%NUMFACT%", "Bonjour,\n\n{{ montant }}", ProblemKind.unknown_keyword, "body", 3, "montant"),
+        ("%NUMFACT%", "Bonjour\n{% if NUMFACT %}", ProblemKind.syntax, "body", 2, ""),
+        ("%NUMFACT%", "{{ NUMFACT.__class__ }}", ProblemKind.not_allowed, "body", 1, ""),
+        ("{{ NOMCLIENT.zfill(9) }}", "Bonjour", ProblemKind.not_allowed, "subject", 1, ""),
+        ("%NUMFACT%", "a\n{{ NUMFACT + 1 }}", ProblemKind.error, "body", 2, ""),
+    ],
+)
+async def test_check_and_save_name_the_problem_and_where_it_is(
+    services: Services, subject: str, body: str, kind: ProblemKind, field: str, line: int, keyword: str
+) -> None:
+    template = MessageTemplate(name="Essai", subject=subject, body=body)
+
+    problem = await services.templates.check(template)
+
+    assert problem is not None
+    assert (problem.kind, problem.field, problem.line, problem.keyword) == (kind, field, line, keyword)
+    with pytest.raises(InvalidInput) as caught:
+        await services.templates.save(template)
+    assert f"template 'Essai', {field}, line {line}: " in str(caught.value)
+    if keyword:
+        assert f"%{keyword}%" in str(caught.value)
+    assert await services.templates.list() == []
+
+
+async def test_the_preview_renders_a_real_piece_in_the_templates_language(services: Services) -> None:
+    services.stores.contacts.add_many([JEAN, MARY])
+    stored = services.stores.pieces.add_many([FA10, FA20, AV2])
+    by_number = {p.number: p.id for p in stored}
+    template = dataclasses.replace(FR_INVOICE, subject="%TYPEDOC% %NUMFACT% : %SOLDE%", body="Bonjour <%NOMCLIENT%>")
+
+    offered = await services.templates.preview_pieces(PieceType.invoice, Language.en)
+    # Invoices only; Mary reads English, so hers come first.
+    assert [(p.number, p.contact_name, p.language) for p in offered] == [
+        ("FA-2026-00020", "Mary Smith (Smith Ltd)", Language.en),
+        ("FA-2026-00010", "Jean Dupont (ACME SARL)", Language.fr),
+    ]
+    assert len(await services.templates.preview_pieces(None, Language.fr)) == 3
+
+    preview = await services.templates.preview(template, by_number["FA-2026-00020"])
+
+    assert preview.problem is None and preview.rendered is not None
+    assert (preview.number, preview.language) == ("FA-2026-00020", Language.fr)
+    assert preview.rendered.subject == f"Facture FA-2026-00020 : 1{NNBSP}000,00{NBSP}€"
+    assert preview.rendered.text == "Bonjour <Mary Smith>"
+    assert "Bonjour &lt;Mary Smith&gt;" in preview.rendered.html and 'lang="fr"' in preview.rendered.html
+
+    english = dataclasses.replace(EN_INVOICE, subject="%MONTANT_TTC% due %ECHEANCE%")
+    rendered = (await services.templates.preview(english, by_number["FA-2026-00010"])).rendered
+    assert rendered is not None and rendered.subject == "€1,200.00 due 04/04/2026"
+
+    broken = await services.templates.preview(dataclasses.replace(template, body="%RESTE_DU%"), stored[0].id)
+    assert broken.rendered is None and broken.problem is not None and broken.problem.keyword == "RESTE_DU"
+    with pytest.raises(NotFound):
+        await services.templates.preview(template, 999)

@@ -11,10 +11,13 @@ from batchmail.pieces import Line, Payment, Piece, PieceType, Status
 from batchmail.templates import (
     KEYWORDS,
     MessageTemplate,
+    ProblemKind,
     TemplateContext,
+    TemplateProblem,
     check_template,
     default_template,
     document_type_name,
+    find_problem,
     render_template,
 )
 
@@ -180,6 +183,10 @@ def test_syntax_error_is_refused_with_its_line() -> None:
         "{{ range(10) }}",
         "{{ 'x' * 100000000 }}",
         "{{ 9 ** 9 ** 9 }}",
+        "{{ '{0:>999999999}'.format(NUMFACT) }}",
+        "{{ '{x:>999999999}'.format_map({'x': NUMFACT}) }}",
+        "{{ NUMFACT + 1 }}",
+        "{{ 1 / 0 }}",
     ],
 )
 def test_sandbox_escapes_are_refused_at_check_and_at_render(attack: str) -> None:
@@ -239,3 +246,49 @@ def test_default_french_invoice_reads_well() -> None:
 def test_a_context_without_pieces_is_refused() -> None:
     with pytest.raises(InvalidInput):
         render("%NUMFACT%", [], Language.fr)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "expected"),
+    [
+        ("s", "Bonjour,\n\nReste : %RESTE_DU% TTC", ("body", 3, ProblemKind.unknown_keyword, "RESTE_DU")),
+        ("Facture {{ numero }}", "b", ("subject", 1, ProblemKind.unknown_keyword, "numero")),
+        ("s", "a\n{% for x in y %}", ("body", 2, ProblemKind.syntax, "")),
+        ("s", "{{ NUMFACT|center(80) }}", ("body", 1, ProblemKind.syntax, "")),
+        ("s", "\n{% macro m() %}{% endmacro %}", ("body", 2, ProblemKind.not_allowed, "")),
+        ("s", "a\nb\n{{ 'ab' * 9999 }}", ("body", 3, ProblemKind.not_allowed, "")),
+        ("{{ 1 / 0 }}", "b", ("subject", 1, ProblemKind.error, "")),
+        ("s", "{{ '{0:>99}'.format(NUMFACT) }}", ("body", 1, ProblemKind.not_allowed, "")),
+    ],
+)
+def test_find_problem_takes_apart_what_check_refuses(subject: str, body: str, expected: tuple[object, ...]) -> None:
+    template = MessageTemplate(name="t", subject=subject, body=body)
+
+    problem = find_problem(template)
+
+    assert problem is not None
+    assert (problem.field, problem.line, problem.kind, problem.keyword) == expected
+    with pytest.raises(InvalidInput) as caught:
+        check_template(template)
+    assert str(caught.value).startswith(f"template 't', {problem.field}")
+    assert str(caught.value).endswith(problem.detail)
+
+
+def test_find_problem_passes_what_check_passes_and_renders_on_real_values() -> None:
+    template = MessageTemplate(name="t", subject="%NUMFACT%", body="{% if ECHEANCE %}{{ ECHEANCE[10] }}{% endif %}")
+    context = TemplateContext(pieces=[SMALL], contact=CONTACT, company=COMPANY, language=Language.fr)
+    assert find_problem(default_template(PieceType.invoice, Language.fr)) is None
+    assert find_problem(template, context) is None  # SMALL has no due date
+    late = TemplateContext(pieces=[BIG], contact=CONTACT, company=COMPANY, language=Language.fr)
+    problem = find_problem(template, late)
+    assert problem is not None and problem.field == "body" and problem.line == 1
+
+
+def test_a_problem_points_at_the_keyword_as_typed() -> None:
+    source = "Bonjour,\nFacture %NUMERO% du {{ DATE }}"
+    unknown = TemplateProblem(field="body", line=2, kind=ProblemKind.unknown_keyword, keyword="NUMERO", detail="")
+    jinja = TemplateProblem(field="body", line=2, kind=ProblemKind.unknown_keyword, keyword="DATE", detail="")
+    assert unknown.span(source) == (17, 25) and source[17:25] == "%NUMERO%"
+    span = jinja.span(source)
+    assert span is not None and source[span[0] : span[1]] == "DATE"
+    assert TemplateProblem(field="body", line=1, kind=ProblemKind.syntax, keyword="", detail="").span(source) is None

@@ -20,11 +20,12 @@ class NavItem:
     path: str
 
 
-# One line per real page. The queue and the message templates get theirs with the services behind them.
+# One line per page.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(label_key="nav.batch", icon="outgoing_mail", path="/"),
     NavItem(label_key="nav.pieces", icon="receipt_long", path="/pieces"),
     NavItem(label_key="nav.contacts", icon="contacts", path="/contacts"),
+    NavItem(label_key="nav.templates", icon="drafts", path="/templates"),
     NavItem(label_key="nav.settings", icon="settings", path="/settings"),
 )
 
