@@ -3,8 +3,10 @@ dropping, resuming at start, purging, against a real SMTP server."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from batchmail.pdf import PdfRenderer
 from batchmail.report import BatchReport, Phase
 from batchmail.selection import Criteria
 from batchmail.services import Services
-from tests.sendkit import ACCOUNT, SENDER, add_account, address, fill, received_ids, services
+from tests.sendkit import ACCOUNT, SENDER, add_account, address, entry_and_mime, fill, received_ids, services
 from tests.servers.smtpd import Faults, SmtpTestServer, smtp_server
 
 
@@ -221,3 +223,81 @@ async def test_old_sent_mails_are_purged(app: Services) -> None:
     assert await app.queue.purge(timedelta(days=30)) == 1
     assert len(app.stores.outbox.in_state(OutboxState.sent)) == 3
     assert len(await app.history_for_contact(old.contact_id or 0)) == 1  # the history keeps it
+
+
+async def test_each_mail_of_the_queue_comes_with_its_contact_and_what_its_pieces_total(
+    app: Services, server: SmtpTestServer
+) -> None:
+    server.faults.refuse = {address(2): 550, address(3): 450}
+    await app.sending.send(await all_ids(app))
+    [no_piece] = await asyncio.to_thread(app.stores.outbox.add_many, [entry_and_mime(9)])
+    items = {item.entry.recipients[0]: item for item in await app.queue.list()}
+    assert set(items) == {address(2), address(3), address(9)}
+    # fill(): contact n has one invoice of (99 + n) excl. tax at 20% VAT
+    assert (items[address(2)].contact, items[address(2)].total_incl_tax) == ("Client 2", Decimal("121.20"))
+    assert (items[address(3)].contact, items[address(3)].total_incl_tax) == ("Client 3", Decimal("122.40"))
+    assert items[address(3)].entry.state is OutboxState.retry_waiting and items[address(3)].entry.last_code == 450
+    assert items[address(9)].entry.id == no_piece.id
+    assert (items[address(9)].numbers, items[address(9)].contact, items[address(9)].total_incl_tax) == ((), "", None)
+
+
+async def test_several_mails_are_retried_together_or_none_is_touched(app: Services, server: SmtpTestServer) -> None:
+    server.faults.refuse = {address(1): 550, address(2): 550}
+    report = await app.sending.send(await all_ids(app))
+    failed = sorted(e for e, row in report.rows.items() if row.state is OutboxState.failed)
+    sent = next(e for e, row in report.rows.items() if row.state is OutboxState.sent)
+    server.faults = Faults()
+
+    with pytest.raises(InvalidInput, match=f"outbox entry {sent} is sent"):
+        await app.queue.retry_many([failed[0], sent])
+    untouched = app.stores.outbox.get(failed[0])
+    assert (untouched.state, untouched.attempts) == (OutboxState.failed, 1) and len(server.messages) == 2
+
+    seen: list[int] = []
+    reports = await app.queue.retry_many([*failed, failed[0]], on_progress=lambda r: seen.append(r.done))
+    assert [sorted(r.rows) for r in reports] == [failed] and reports[0].complete
+    assert seen[-1] == 2 and len(server.messages) == 4
+    assert sorted(m.recipients[0] for m in server.messages[2:]) == [address(1), address(2)]
+    assert await app.queue.list() == []
+
+
+async def test_several_mails_are_dropped_together_or_none_is(app: Services, server: SmtpTestServer) -> None:
+    server.faults.refuse = {address(1): 550, address(2): 550, address(3): 450}
+    report = await app.sending.send(await all_ids(app))
+    waiting = sorted(e for e, row in report.rows.items() if row.state is not OutboxState.sent)
+    sent = next(e for e, row in report.rows.items() if row.state is OutboxState.sent)
+
+    with pytest.raises(InvalidInput, match="only mails not sent"):
+        await app.queue.drop_many([waiting[0], sent])
+    with pytest.raises(NotFound):
+        await app.queue.drop_many([waiting[0], 999])
+    assert sorted(item.entry.id for item in await app.queue.list()) == waiting
+
+    assert await app.queue.drop_many(waiting[:2]) == 2
+    assert [item.entry.id for item in await app.queue.list()] == waiting[2:]
+    assert not (app.data_dir / "outbox" / f"{waiting[0]}.eml").exists()
+
+
+async def test_the_version_moves_with_every_change_and_only_then(app: Services, server: SmtpTestServer) -> None:
+    server.faults.refuse = {address(1): 550, address(2): 550}
+    report = await app.sending.send(await all_ids(app))
+    failed = sorted(e for e, row in report.rows.items() if row.state is OutboxState.failed)
+    server.faults = Faults()
+    start = app.queue.version
+    await app.queue.list()
+    assert await app.queue.resume() == []  # nothing due
+    assert app.queue.version == start
+
+    await app.queue.change_address(failed[0], "compta@example.org")
+    readdressed = app.queue.version
+    assert readdressed > start
+
+    seen: list[int] = []
+    await app.queue.retry(failed[0], on_progress=lambda _: seen.append(app.queue.version))
+    assert seen == sorted(seen) and len(set(seen)) == len(seen) and seen[0] > readdressed
+
+    await app.queue.drop(failed[1])
+    dropped = app.queue.version
+    assert dropped > seen[-1]
+    await app.queue.purge(timedelta(days=0))
+    assert app.queue.version > dropped

@@ -23,6 +23,7 @@ class NavItem:
 # One line per page.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(label_key="nav.batch", icon="outgoing_mail", path="/"),
+    NavItem(label_key="nav.queue", icon="schedule_send", path="/queue"),
     NavItem(label_key="nav.pieces", icon="receipt_long", path="/pieces"),
     NavItem(label_key="nav.contacts", icon="contacts", path="/contacts"),
     NavItem(label_key="nav.templates", icon="drafts", path="/templates"),

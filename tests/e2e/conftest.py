@@ -59,36 +59,63 @@ def demo_dir(tmp_path: Path) -> Path:
     return data
 
 
-@pytest.fixture
-def start_app(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
-    """Start the app on a data directory; returns its URL. Every app started is stopped at the end."""
-    started: list[subprocess.Popen[bytes]] = []
+class RunningApps:
+    """`batchmail run --browser` processes on free ports, each logged to a file in `log_dir`."""
 
-    def start(data_dir: Path) -> str:
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, data_dir: Path) -> str:
+        """Start the app on a data directory; returns its URL once it answers."""
         port = _free_port()
-        log = (tmp_path / f"app-{port}.log").open("wb")
+        log_path = self._log_dir / f"app-{port}.log"
         command = [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), "run", "--browser"]
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], cwd=REPO, env=_env(), stdout=log, stderr=subprocess.STDOUT
-        )
-        started.append(process)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [*command, "--port", str(port)], cwd=REPO, env=_env(), stdout=log, stderr=subprocess.STDOUT
+            )
+        url = f"http://127.0.0.1:{port}"
+        self._processes[url] = process
         deadline = time.monotonic() + START_TIMEOUT
         while not _port_open(port):
             if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                output = (tmp_path / f"app-{port}.log").read_text(errors="replace")
-                raise AssertionError(f"the app did not start on port {port}:\n{output}")
+                raise AssertionError(f"the app did not start on port {port}:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.1)
-        return f"http://127.0.0.1:{port}"
+        return url
 
-    yield start
-    for process in started:
+    def stop(self, url: str) -> None:
+        """Stop the app serving `url` and wait for it: its data directory is free for the command line again."""
+        process = self._processes.pop(url)
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def stop_all(self) -> None:
+        for url in list(self._processes):
+            self.stop(url)
+
+
+@pytest.fixture
+def running_apps(tmp_path: Path) -> Iterator[RunningApps]:
+    apps = RunningApps(tmp_path)
+    yield apps
+    apps.stop_all()
+
+
+@pytest.fixture
+def start_app(running_apps: RunningApps) -> Callable[[Path], str]:
+    """Start the app on a data directory; returns its URL. Every app started is stopped at the end."""
+    return running_apps.start
+
+
+@pytest.fixture
+def stop_app(running_apps: RunningApps) -> Callable[[str], None]:
+    """Stop the app started at this URL, so the command line can open its data directory."""
+    return running_apps.stop
 
 
 @pytest.fixture

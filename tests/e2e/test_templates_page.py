@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from datetime import date
@@ -20,13 +19,14 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.mark.browser
 def test_edit_the_french_invoice_template_refuse_an_unknown_keyword_save_and_send(
-    demo_dir: Path, start_app: Callable[[Path], str], page: Page, cli: Cli, tmp_path: Path
+    demo_dir: Path, start_app: Callable[[Path], str], stop_app: Callable[[str], None], page: Page, cli: Cli
 ) -> None:
     invoices = json.loads(cli(demo_dir, "list", "--json", "--type", "invoice", "--status", "validated").stdout)
     dates = {row["number"]: date.fromisoformat(row["date"]).strftime("%d/%m/%Y") for row in invoices}
     assert invoices, "the demo data should hold validated invoices"
 
-    page.goto(start_app(demo_dir) + "/templates")
+    url = start_app(demo_dir)
+    page.goto(url + "/templates")
     expect(page.get_by_test_id("slot-invoice-fr-origin")).to_have_text("intégré")
     page.get_by_test_id("slot-invoice-fr").click()
     preview = page.get_by_test_id("preview-subject")
@@ -61,11 +61,9 @@ def test_edit_the_french_invoice_template_refuse_an_unknown_keyword_save_and_sen
     page.get_by_test_id("slot-invoice-fr").click()
     expect(subject).to_have_value("Votre facture %NUMFACT% du %DATEFACT%")
 
-    # The running app holds the data directory's lock: the command line reads what it wrote, copied.
-    copy = tmp_path / "copy"
-    shutil.copytree(demo_dir, copy)
+    stop_app(url)  # the running app holds the data directory's lock
     numbers = [row["number"] for row in invoices[:4]]
-    dry_run = cli(copy, "send", "--dry-run", "--json", *(f"--number={n}" for n in numbers), check=False)
+    dry_run = cli(demo_dir, "send", "--dry-run", "--json", *(f"--number={n}" for n in numbers), check=False)
     messages = json.loads(dry_run.stdout)["messages"]
     assert messages, dry_run.stdout
     for message in messages:

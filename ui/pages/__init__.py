@@ -5,9 +5,9 @@ from __future__ import annotations
 from batchmail.services import Services
 from ui.components.drawers import register_pdf_route
 from ui.jobs import Jobs
-from ui.pages import batch, contacts, pieces, settings, templates
+from ui.pages import batch, contacts, pieces, queue, settings, templates
 
-PAGES = (batch, pieces, contacts, templates, settings)
+PAGES = (batch, queue, pieces, contacts, templates, settings)
 
 
 def register_pages(services: Services) -> None:
