@@ -1,27 +1,56 @@
-"""Printing: any piece or summary as PDF bytes, for the batch screen's preview and the command line.
+"""Printing: any piece, the whole batch or a summary as PDF bytes, for the batch screen and the command line.
 
 Reading the stores and computing a summary run in a thread (`asyncio.to_thread`), rendering in the renderer's
-process pool: nothing here blocks the event loop.
+process pool, merging in a thread: nothing here blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import unicodedata
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from pypdf import PdfReader, PdfWriter
+
 from batchmail import summaries
 from batchmail.contacts import Contact, IssuingCompany
-from batchmail.errors import ConfigurationError, NotFound
+from batchmail.documents.labels import LABELS
+from batchmail.errors import ConfigurationError, InvalidInput, NotFound
+from batchmail.formatting import language_of
 from batchmail.pieces import Piece
 from batchmail.summaries import AgedBalance, Consumption, Statement
 from batchmail.summary_html import build_balance_html, build_consumption_html, build_statement_html
 
 if TYPE_CHECKING:
     from batchmail.services import Services
+
+
+# Pieces handed to the renderer at once by `batch_pdf`: enough to keep every worker busy, few enough that the
+# progress moves steadily and a failure stops the rest soon.
+RENDER_WINDOW = 16
+
+ProgressCallback = Callable[[int, int], None]  # (pieces done, pieces in all)
+SummaryDocument = Statement | AgedBalance | Consumption
+
+
+@dataclass(kw_only=True, slots=True)
+class BatchPdf:
+    pdf: bytes
+    pieces: int  # the pieces it holds: those of the batch that still exist
+    pages: int
+
+
+@dataclass(kw_only=True, slots=True)
+class _Printable:
+    piece: Piece
+    contact: Contact
+    origin_number: str  # the number of the piece it was generated from, "" when none (or deleted since)
 
 
 class PrintingService:
@@ -32,8 +61,53 @@ class PrintingService:
 
     async def piece_pdf(self, piece_id: int) -> bytes:
         """The PDF of one piece, in its contact's language, naming the piece it was generated from."""
-        piece, contact, company, origin = await asyncio.to_thread(self._load_piece, piece_id)
-        return await self._services.renderer.render_piece(piece, contact, company, origin_number=origin)
+        printables, company = await asyncio.to_thread(self._load_pieces, [piece_id])
+        if not printables:
+            raise NotFound(f"piece {piece_id} does not exist")
+        return await self._render(printables[0], company)
+
+    async def batch_pdf(self, piece_ids: Sequence[int], *, on_progress: ProgressCallback | None = None) -> BatchPdf:
+        """One PDF of every piece of `piece_ids` in that order, each rendered as `piece_pdf` renders it (so
+        through the renderer's cache and pool), merged in a thread. Ids of pieces deleted since are skipped.
+        `on_progress(done, total)` is called on the event loop after each piece. InvalidInput when no piece is left.
+        """
+        printables, company = await asyncio.to_thread(self._load_pieces, piece_ids)
+        if not printables:
+            raise InvalidInput("there is no piece to print: the batch is empty")
+        total, done = len(printables), 0
+        pdfs = [b""] * total
+        todo = iter(enumerate(printables))
+
+        async def worker() -> None:
+            nonlocal done
+            for index, printable in todo:  # one iterator shared by the workers: each takes the next piece
+                pdfs[index] = await self._render(printable, company)
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(RENDER_WINDOW, total))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            raise
+        merged, pages = await asyncio.to_thread(merge_pdfs, pdfs)
+        return BatchPdf(pdf=merged, pieces=total, pages=pages)
+
+    async def batch_contacts(self, piece_ids: Iterable[int]) -> list[Contact]:
+        """The contacts of these pieces, each once, in the order of their first piece."""
+        wanted = list(piece_ids)
+
+        def run() -> list[Contact]:
+            stores = self._services.stores
+            contact_of = {s.id: s.contact_id for s in stores.pieces.summaries()}
+            contacts = stores.contacts.by_id()
+            ids = dict.fromkeys(contact_of[i] for i in wanted if i in contact_of)
+            return [contacts[i] for i in ids if i in contacts]
+
+        return await asyncio.to_thread(run)
 
     async def piece_pdf_by_number(self, number: str) -> bytes:
         """`piece_pdf` of the piece numbered `number`; NotFound names the number."""
@@ -59,8 +133,7 @@ class PrintingService:
         return await asyncio.to_thread(run)
 
     async def statement_pdf(self, contact_id: int, *, start: date | None = None, end: date | None = None) -> bytes:
-        statement = await self.statement(contact_id, start=start, end=end)
-        return await self._pdf(lambda company: build_statement_html(statement, company))
+        return await self.summary_pdf(await self.statement(contact_id, start=start, end=end))
 
     async def aged_balance(
         self, *, as_of: date | None = None, contact_ids: Collection[int] | None = None
@@ -80,8 +153,7 @@ class PrintingService:
         return await asyncio.to_thread(run)
 
     async def balance_pdf(self, *, as_of: date | None = None, contact_ids: Collection[int] | None = None) -> bytes:
-        balance = await self.aged_balance(as_of=as_of, contact_ids=contact_ids)
-        return await self._pdf(lambda company: build_balance_html(balance, company))
+        return await self.summary_pdf(await self.aged_balance(as_of=as_of, contact_ids=contact_ids))
 
     async def consumption(self, contact_id: int, *, start: date, end: date) -> Consumption:
         """What the contact was invoiced from `start` to `end`, per description, credit notes deducted."""
@@ -94,22 +166,47 @@ class PrintingService:
         return await asyncio.to_thread(run)
 
     async def consumption_pdf(self, contact_id: int, *, start: date, end: date) -> bytes:
-        consumption = await self.consumption(contact_id, start=start, end=end)
-        return await self._pdf(lambda company: build_consumption_html(consumption, company))
+        return await self.summary_pdf(await self.consumption(contact_id, start=start, end=end))
+
+    async def summary_pdf(self, document: SummaryDocument) -> bytes:
+        """The PDF of a summary `statement`, `aged_balance` or `consumption` computed, on the company's letterhead.
+        The HTML is built in a thread (a long statement is a few thousand rows of template), rendered in the pool."""
+
+        def run() -> tuple[str, str]:
+            company = self._company()
+            if isinstance(document, Statement):
+                html = build_statement_html(document, company)
+            elif isinstance(document, AgedBalance):
+                html = build_balance_html(document, company)
+            else:
+                html = build_consumption_html(document, company)
+            return html, company.logo_path
+
+        html, logo_path = await asyncio.to_thread(run)
+        return await self._services.renderer.render(html, logo_path=logo_path)
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 
-    def _load_piece(self, piece_id: int) -> tuple[Piece, Contact, IssuingCompany, str]:
+    def _load_pieces(self, piece_ids: Iterable[int]) -> tuple[list[_Printable], IssuingCompany]:
+        """The pieces of `piece_ids` that exist, in that order, with their contacts and origins' numbers. An origin
+        deleted since leaves the piece printing without the reference."""
         stores = self._services.stores
-        piece = stores.pieces.get(piece_id)
-        contact = _contact(stores.contacts.by_id(), piece.contact_id)
-        origin = ""
-        if piece.origin_id is not None:
-            try:
-                origin = stores.pieces.get(piece.origin_id).number
-            except NotFound:
-                origin = ""  # the origin was deleted since: the piece prints without the reference
-        return piece, contact, self._company(), origin
+        numbers = {s.id: s.number for s in stores.pieces.summaries()}
+        contacts = stores.contacts.by_id()
+        printables = [
+            _Printable(
+                piece=piece,
+                contact=_contact(contacts, piece.contact_id),
+                origin_number=numbers.get(piece.origin_id, "") if piece.origin_id is not None else "",
+            )
+            for piece in stores.pieces.get_many([i for i in piece_ids if i in numbers])
+        ]
+        return printables, self._company()
+
+    async def _render(self, printable: _Printable, company: IssuingCompany) -> bytes:
+        return await self._services.renderer.render_piece(
+            printable.piece, printable.contact, company, origin_number=printable.origin_number
+        )
 
     def _pieces(self, contact_ids: Collection[int], *, until: date | None) -> list[Piece]:
         """The pieces the summaries count for these contacts, dated up to `until`; the light summaries choose,
@@ -128,22 +225,45 @@ class PrintingService:
             raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
         return company
 
-    async def _pdf(self, build: Callable[[IssuingCompany], str]) -> bytes:
-        """Build the HTML in a thread (a long statement is a few thousand rows of template), render it in the pool."""
-
-        def run() -> tuple[str, str]:
-            company = self._company()
-            return build(company), company.logo_path
-
-        html, logo_path = await asyncio.to_thread(run)
-        return await self._services.renderer.render(html, logo_path=logo_path)
-
 
 def _contact(contacts: Mapping[int, Contact], contact_id: int) -> Contact:
     contact = contacts.get(contact_id)
     if contact is None:
         raise NotFound(f"no contact with id {contact_id}")
     return contact
+
+
+def merge_pdfs(pdfs: Iterable[bytes]) -> tuple[bytes, int]:
+    """The documents one after the other in one PDF, and its page count. Blocking: run it in a thread."""
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(io.BytesIO(pdf)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), len(writer.pages)
+
+
+def file_name(*parts: str) -> str:
+    """A PDF file name safe on every system from readable parts, as `pdf.piece_filename` writes them:
+    ("Balance client", "2026-11-25") -> "Balance_client_2026-11-25.pdf"."""
+    name = "_".join(part for part in parts if part)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", ascii_name).strip("._") + ".pdf"
+
+
+def summary_filename(document: SummaryDocument, language: str) -> str:
+    """ "Releve_de_factures_L_Atelier_d_Elodie_2026-01-01_2026-11-25.pdf": the title in `language` (the reader's),
+    the contact's company (or name) and the period; a statement without an end ends on the day it was judged on."""
+    labels = LABELS[language_of(language)]
+    if isinstance(document, AgedBalance):
+        return file_name(labels["aged_balance"], document.as_of.isoformat())
+    contact = document.contact
+    if isinstance(document, Statement):
+        title, first, last = "statement", document.start, document.end or document.as_of
+    else:
+        title, first, last = "consumption", document.start, document.end
+    period = (first.isoformat() if first else "", last.isoformat())
+    return file_name(labels[title], contact.company or contact.name, *period)
 
 
 _PAGES_DICT = re.compile(rb"<<[^<>]*?/Type\s*/Pages\b[^<>]*>>")

@@ -1,5 +1,6 @@
 """Printing through the command line on the demo company: each PDF is written, parses, and shows the contact's
-name and a total this test computes on its own from `batchmail list --json` or from the stored pieces."""
+name and a total this test computes on its own from `batchmail list --json` or from the stored pieces. Then the
+batch PDF (every piece of the batch in one file) and the names the files are saved under."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pytest
 from pypdf import PdfReader
 
 from batchmail.cli import main
+from batchmail.errors import InvalidInput
 from batchmail.formatting import format_money, plain_spaces
-from batchmail.printing import page_count
+from batchmail.pieces import Line, Piece, PieceType, Status
+from batchmail.printing import file_name, page_count, summary_filename
 from batchmail.services import Services
 from tests.test_pdf import pdf_pages
 
@@ -238,3 +241,103 @@ def _incl_tax(piece: Any) -> Decimal:
         ((base * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for rate, base in bases.items()), ZERO
     )
     return sum(bases.values(), ZERO) + vat
+
+
+# -- the batch PDF --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_invoice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store of its own (the CLI tests above count the shared one) with a 60-line invoice: several pages."""
+    data_dir = tmp_path_factory.mktemp("batch") / "data"
+    assert main(["--data-dir", str(data_dir), "demo"]) == 0
+    services = Services.open(data_dir)
+    try:
+        lines = [
+            Line(description=f"Article {n:02d}", quantity=Decimal(n), unit_price=Decimal("1.00"), vat_rate=Decimal(20))
+            for n in range(1, 61)
+        ]
+        piece = Piece(
+            type=PieceType.invoice, date=date.today(), contact_id=CONTACT, status=Status.validated, lines=lines
+        )
+        services.stores.pieces.add(piece)
+    finally:
+        services.close()
+    return data_dir
+
+
+def _batch_of(services: Services) -> list[int]:
+    """Seven pieces of several types and contacts, the long invoice in the middle, a generated piece, in an order
+    that is neither by id nor by date."""
+    summaries = services.stores.pieces.summaries()
+    long_one = max(summaries, key=lambda s: s.id).id
+    generated = next(p.id for p in services.stores.pieces.get_many([s.id for s in summaries[:400]]) if p.origin_id)
+    others = [s.id for s in summaries[100:1000:180]]
+    return [*others[:3][::-1], long_one, generated, *others[3:]]
+
+
+async def test_the_batch_pdf_holds_every_piece_in_batch_order(long_invoice_dir: Path) -> None:
+    services = Services.open(long_invoice_dir)
+    try:
+        ids = _batch_of(services)
+        numbers = [p.number for p in services.stores.pieces.get_many(ids)]
+        alone = [len(PdfReader(io.BytesIO(await services.printing.piece_pdf(i))).pages) for i in ids]
+        renders = services.renderer.renders
+        progress: list[tuple[int, int]] = []
+
+        printed = await services.printing.batch_pdf(ids, on_progress=lambda done, total: progress.append((done, total)))
+        again = await services.printing.batch_pdf(ids)
+    finally:
+        services.close()
+
+    assert max(alone) > 1 and len(set(ids)) == len(ids) == 7
+    assert services.renderer.renders == renders, "every piece came from the renderer's cache"
+    reader = PdfReader(io.BytesIO(printed.pdf))
+    assert printed.pages == len(reader.pages) == sum(alone)
+    assert printed.pieces == len(ids)
+    assert progress == [(done, len(ids)) for done in range(1, len(ids) + 1)]
+    first_pages = [sum(alone[:index]) for index in range(len(ids))]
+    for number, first, count in zip(numbers, first_pages, alone, strict=True):
+        for page in range(first, first + count):
+            assert number in reader.pages[page].extract_text(), (number, page)
+    assert again.pdf == printed.pdf
+
+
+async def test_the_batch_pdf_skips_pieces_deleted_since_and_refuses_an_empty_batch(long_invoice_dir: Path) -> None:
+    services = Services.open(long_invoice_dir)
+    try:
+        piece_id = services.stores.pieces.summaries()[0].id
+        missing = max(s.id for s in services.stores.pieces.summaries()) + 1
+        printed = await services.printing.batch_pdf([missing, piece_id])
+        with pytest.raises(InvalidInput, match="empty"):
+            await services.printing.batch_pdf([missing])
+        with pytest.raises(InvalidInput):
+            await services.printing.batch_pdf([])
+        contacts = await services.printing.batch_contacts(_batch_of(services))
+        expected = dict.fromkeys(p.contact_id for p in services.stores.pieces.get_many(_batch_of(services)))
+    finally:
+        services.close()
+
+    assert printed.pieces == 1
+    assert [c.id for c in contacts] == list(expected)
+
+
+async def test_summary_files_are_named_for_the_reader(demo_dir: Path) -> None:
+    services = Services.open(demo_dir)
+    try:
+        start, end = date(2026, 1, 1), date(2026, 3, 31)
+        statement = await services.printing.statement(CONTACT, start=start, end=end)
+        whole = await services.printing.statement(CONTACT)
+        balance = await services.printing.aged_balance(as_of=end)
+        consumption = await services.printing.consumption(CONTACT, start=start, end=end)
+    finally:
+        services.close()
+
+    company = "L_Atelier_d_Elodie"
+    assert statement.contact.company == "L'Atelier d'Élodie"
+    assert summary_filename(statement, "fr") == f"Releve_de_factures_{company}_2026-01-01_2026-03-31.pdf"
+    assert summary_filename(whole, "en") == f"Statement_of_invoices_{company}_{date.today().isoformat()}.pdf"
+    assert summary_filename(balance, "fr") == "Balance_client_2026-03-31.pdf"
+    assert summary_filename(consumption, "en") == f"Consumption_list_{company}_2026-01-01_2026-03-31.pdf"
+    assert file_name("Lot 12 pièces", "", "2026-11-25") == "Lot_12_pieces_2026-11-25.pdf"
+    assert file_name("../../etc/passwd") == "etc_passwd.pdf"

@@ -3,30 +3,16 @@ a contact (details, pieces, mails sent). One sheet at a time; each links to the 
 
 from __future__ import annotations
 
-from nicegui import app, ui
-from starlette.responses import Response
+from nicegui import ui
 
-from batchmail.errors import BatchMailError
 from batchmail.history import SendRecord
 from batchmail.services import Services
 from batchmail.workspace import ContactView, PieceView
 from ui import i18n
 from ui.components.tables import simple_table
+from ui.pdf_routes import PIECE_ROUTE as PDF_ROUTE  # the settings' branding preview links through it too
 
-PDF_ROUTE = "/pdf/piece/{piece_id}"
 CONTACT_PIECES_SHOWN = 50
-
-
-def register_pdf_route(services: Services) -> None:
-    """The piece's PDF for the preview frame and the "open" link (rendered on demand, cached by the renderer)."""
-
-    @app.get(PDF_ROUTE)
-    async def piece_pdf(piece_id: int) -> Response:
-        try:
-            pdf = await services.printing.piece_pdf(piece_id)
-        except BatchMailError as err:
-            return Response(str(err), status_code=404, media_type="text/plain; charset=utf-8")
-        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline"})
 
 
 class Drawers:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from batchmail.services import Services
-from ui.components.drawers import register_pdf_route
 from ui.jobs import Jobs
 from ui.pages import batch, contacts, pieces, queue, settings, templates
+from ui.pdf_routes import register_pdf_route
 
 PAGES = (batch, queue, pieces, contacts, templates, settings)
 
