@@ -15,6 +15,7 @@ from pathlib import Path
 
 from batchmail import demo, imports
 from batchmail.account_service import AccountService
+from batchmail.company_service import CompanyService
 from batchmail.contacts import Contact, IssuingCompany
 from batchmail.credentials import CredentialStore
 from batchmail.errors import InvalidInput, NotFound
@@ -63,6 +64,7 @@ class Services:
         self.templates = TemplateService(self)
         self.printing = PrintingService(self)
         self.workspace = WorkspaceService(self)
+        self.company_settings = CompanyService(self)
 
     @classmethod
     def open(cls, data_dir: Path, *, today: Callable[[], date] = date.today) -> Services:

@@ -10,7 +10,7 @@ from batchmail.services import Services
 from batchmail.workspace import ContactView, PieceView
 from ui import i18n
 from ui.components.tables import simple_table
-from ui.pdf_routes import PIECE_ROUTE as PDF_ROUTE  # the settings' branding preview links through it too
+from ui.pdf_routes import PIECE_ROUTE
 
 CONTACT_PIECES_SHOWN = 50
 
@@ -114,7 +114,7 @@ class Drawers:
         self._section("piece.history")
         _history(view.history, "piece.history.none", "piece-history")
         self._section("piece.pdf")
-        url = PDF_ROUTE.format(piece_id=piece.id)
+        url = PIECE_ROUTE.format(piece_id=piece.id)
         ui.link(i18n.t("piece.pdf.open"), url, new_tab=True).classes("text-sm").props("data-testid=piece-pdf-link")
         ui.element("iframe").props(f'src="{url}" title="{piece.number}"').classes(
             "w-full h-[70vh] border border-grey-4 rounded shrink-0"

@@ -1,14 +1,14 @@
-"""The settings page: the app's language, and the issuing company, users and sending accounts as they are
-(editing them comes with the services that own them)."""
+"""The settings page: the app's language, the issuing company as a form (ui/components/settings_company.py), and
+the users and sending accounts as they are, the current user and the default account marked."""
 
 from __future__ import annotations
 
 from nicegui import events, ui
 
 from batchmail.accounts import Account
-from batchmail.contacts import IssuingCompany
 from batchmail.services import Services
 from ui import i18n
+from ui.components.settings_company import CompanyForm
 from ui.jobs import Jobs
 from ui.layout import frame
 
@@ -23,10 +23,10 @@ def register(services: Services, jobs: Jobs) -> None:
                     value=i18n.language(),
                     on_change=_switch_language,
                 ).classes("w-[220px]").props("outlined dense data-testid=language")
-            company = await services.company()
-            if company:
-                with _card("settings.company", "business"):
-                    _company(company)
+            settings = services.company_settings
+            company, logo, preview = await settings.get(), await settings.logo(), await settings.preview_piece_id()
+            with _card("settings.company", "business"):
+                CompanyForm(services, company, logo=logo, preview_piece_id=preview)
             users = await services.workspace.users()
             current = await services.workspace.current_user()
             if users:
@@ -42,7 +42,6 @@ def register(services: Services, jobs: Jobs) -> None:
                     ui.label(i18n.t("settings.accounts.none")).classes("text-sm").props("data-testid=no-accounts")
                 for account in accounts:
                     _account(account, default=account.name == default.name)
-            ui.label(i18n.t("settings.readonly")).classes("text-sm text-grey-7")
 
 
 def _card(title_key: str, icon: str) -> ui.card:
@@ -53,24 +52,6 @@ def _card(title_key: str, icon: str) -> ui.card:
     return card
 
 
-def _company(company: IssuingCompany) -> None:
-    facts = [
-        ("", f"{company.name} {company.legal_form}".strip()),
-        ("company.address", company.address),
-        ("company.siret", company.siret),
-        ("company.vat", company.vat_number),
-        ("company.iban", company.iban),
-        ("company.email", company.email),
-        ("company.phone", company.phone),
-        ("company.payment_terms", i18n.t("company.payment_terms.days", days=company.payment_terms_days)),
-    ]
-    with ui.grid(columns="180px 1fr").classes("gap-x-4 gap-y-1 text-sm").props("data-testid=company"):
-        for key, value in facts:
-            if value:
-                ui.label(i18n.t(key) if key else "").classes("text-grey-7")
-                ui.label(value).classes("whitespace-pre-line" + ("" if key else " font-semibold"))
-
-
 def _account(account: Account, *, default: bool) -> None:
     kind = i18n.t(f"account.kind.{account.kind.value}")
     server = f"{account.host}:{account.port}" if account.host else ""
@@ -79,7 +60,7 @@ def _account(account: Account, *, default: bool) -> None:
         ui.label(account.name).classes("font-medium")
         ui.label(" · ".join(parts)).classes("text-grey-8")
         if default:
-            ui.badge(i18n.t("settings.default"), color="primary").props("outline")
+            ui.badge(i18n.t("settings.default"), color="primary").props("outline data-testid=default-account")
 
 
 def _switch_language(event: events.ValueChangeEventArguments[str]) -> None:
