@@ -1,18 +1,22 @@
-"""The batch report: a live view of a batch's outbox entries, the pieces that could not go, progress and the
-expected end."""
+"""The batch report: a live view of a batch's outbox entries, the pieces that could not go, progress, the expected
+end (and whether the account's pace is what sets it), and, once the batch is done, what became of each mail as the
+provider reports it (delivered, opened, bounced...)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from batchmail.compose import Skipped
+from batchmail.delivery_events import DeliveryEvent
 from batchmail.outbox import OutboxEntry, OutboxState
+from batchmail.send_checks import Skipped, Warning
 
 _BUSY = frozenset({OutboxState.queued, OutboxState.sending})
+_AT_PACE = 0.9  # a measured rate this close to the account's per-minute pace means the pace is what holds the batch
 
 
 class Phase(StrEnum):
@@ -44,6 +48,8 @@ class ReportRow:
     attempts: int
     next_try: datetime | None
     message_id: str
+    contact_id: int | None = None
+    event: DeliveryEvent | None = None  # the provider's latest news of the mail (delivered, opened, bounced...)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -62,6 +68,10 @@ class BatchReport:
     started_at: datetime | None = None
     sending_since: datetime | None = None
     expected_end: datetime | None = None
+    per_minute: int | None = None  # the account's pace, which bounds the expected end
+    per_day: int | None = None
+    paced: bool = False  # the account's pace, not the server's speed, is what sets the expected end
+    provider_events: bool = False  # the account's provider reports what became of each mail (Brevo)
     _counts: Counter[OutboxState] = field(default_factory=Counter, repr=False)
     _handled: int = field(default=0, repr=False)  # messages the transport answered for in this run
 
@@ -84,7 +94,30 @@ class BatchReport:
             attempts=entry.attempts,
             next_try=entry.next_try if waiting else None,
             message_id=entry.message_id,
+            contact_id=entry.contact_id,
+            event=before.event if before else None,
         )
+
+    def set_events(self, latest: Mapping[str, DeliveryEvent]) -> int:
+        """Put on each row the latest delivery event of its message (`latest` by Message-ID); returns how many
+        rows have one."""
+        for entry_id, row in self.rows.items():
+            event = latest.get(row.message_id)
+            if event is not None and event != row.event:
+                self.rows[entry_id] = replace(row, event=event)
+        return sum(1 for row in self.rows.values() if row.event is not None)
+
+    def estimate_end(self, expected_end: datetime | None, now: datetime) -> None:
+        """Keep the expected end the account's pace computed, and whether the pace rather than the server's speed
+        is what sets it: the measured rate near the per-minute pace, or more mails left than the day allows."""
+        self.expected_end = expected_end
+        rate = self.rate(now)
+        if self.per_minute and (rate is None or rate * 60 >= _AT_PACE * self.per_minute):
+            self.paced = True
+        elif expected_end is not None and rate:
+            self.paced = expected_end > now + timedelta(seconds=self.remaining / rate + 60)
+        else:
+            self.paced = False
 
     @property
     def counts(self) -> Counter[str]:
@@ -155,6 +188,7 @@ class BatchReport:
             "stopped": self.stopped,
             "started_at": _iso(self.started_at),
             "expected_end": _iso(self.expected_end),
+            "pace": {"per_minute": self.per_minute, "per_day": self.per_day, "holds_the_batch": self.paced},
             "next_retry": _iso(self.next_retry),
             "progress": round(self.progress, 4),
             "counts": {state.value: counts.get(state.value, 0) for state in OutboxState}
@@ -171,6 +205,7 @@ class BatchReport:
                     "attempts": row.attempts,
                     "next_try": _iso(row.next_try),
                     "message_id": row.message_id,
+                    "event": _event_json(row.event),
                 }
                 for row in self.rows.values()
             ],
@@ -180,7 +215,16 @@ class BatchReport:
 
 def left_out_json(skipped: list[Skipped], held: list[Held]) -> list[dict[str, Any]]:
     """The pieces that will not go and why: skipped by the composition, or held back as already sent."""
-    return [{"piece": s.number, "contact": s.contact, "reason": s.reason, "code": s.code.value} for s in skipped] + [
+    return [
+        {
+            "piece": s.number,
+            "contact": s.contact,
+            "reason": s.reason,
+            "code": s.code.value,
+            "warnings": [warning_json(w) for w in s.warnings],
+        }
+        for s in skipped
+    ] + [
         {
             "piece": h.number,
             "contact": h.contact,
@@ -196,39 +240,18 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedMessage:
-    numbers: tuple[str, ...]
-    recipients: tuple[str, ...]
-    subject: str
-    attachments: tuple[str, ...]
-    size: int
+def warning_json(warning: Warning) -> dict[str, Any]:
+    return {
+        "code": warning.code.value,
+        "pieces": list(warning.piece_numbers),
+        "detail": warning.detail,
+        "blocking": warning.blocking,
+        "overridden": warning.overridden,
+        "sent_on": warning.sent_on.isoformat() if warning.sent_on else None,
+    }
 
 
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """What a send would do, with nothing changed anywhere."""
-
-    account: str
-    test_mode: bool
-    messages: list[PlannedMessage]
-    skipped: list[Skipped]
-    held: list[Held] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "dry_run": True,
-            "account": self.account,
-            "test_mode": self.test_mode,
-            "messages": [
-                {
-                    "pieces": list(m.numbers),
-                    "recipients": list(m.recipients),
-                    "subject": m.subject,
-                    "attachments": list(m.attachments),
-                    "size": m.size,
-                }
-                for m in self.messages
-            ],
-            "skipped": left_out_json(self.skipped, self.held),
-        }
+def _event_json(event: DeliveryEvent | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {"kind": event.kind.value, "at": event.at.isoformat(), "recipient": event.recipient, "reason": event.reason}

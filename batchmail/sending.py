@@ -8,43 +8,34 @@ deliveries of this process never send the same entry; the data directory's lock 
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from batchmail.accounts import Account
-from batchmail.compose import Composition, Draft, SendOptions, WarningCode, compose
+from batchmail.accounts import Account, AccountKind
+from batchmail.compose import Composition, Grouping, SendOptions, compose
 from batchmail.contacts import Contact, IssuingCompany, SenderAddress
-from batchmail.delivery_events import provider_message_id
+from batchmail.delivery_events import DeliveryEvent
 from batchmail.dispatch import OutboxWriter, Pace, dispatch
 from batchmail.errors import ConfigurationError
-from batchmail.history import SendRecord
-from batchmail.message import envelope_recipients
-from batchmail.outbox import OutboxEntry, OutboxState, duplicate_reason, local_now, mime_content_hash
-from batchmail.pieces import Piece, Status
-from batchmail.report import BatchReport, Held, Phase, PlannedMessage
-from batchmail.report import Preview as Preview  # where the UI has always found it
+from batchmail.message import Attachment
+from batchmail.outbox import OutboxEntry, OutboxState, local_now
+from batchmail.pieces import Piece
+from batchmail.preview import Preview, planned
+from batchmail.recording import Recorder, record_sent
+from batchmail.report import BatchReport, Phase
+from batchmail.send_checks import WarningCode
+from batchmail.send_choices import SendChoices
+from batchmail.staging import Staged, stage
 from batchmail.transports.base import Transport
 
 if TYPE_CHECKING:
     from batchmail.services import Services
-    from storage.stores import Stores
 
 Progress = Callable[[BatchReport], None]
-log = logging.getLogger(__name__)
-_RECORD_PAUSE = 1.0  # seconds sent mails gather before they are written on their pieces and contacts, together
-
-
-@dataclass(kw_only=True, slots=True)
-class _Batch:
-    """A composition turned into outbox entries (not yet written) and the pieces held back as already sent."""
-
-    staged: list[tuple[OutboxEntry, bytes]] = field(default_factory=list)
-    held: list[Held] = field(default_factory=list)
-    numbers: dict[int, str] = field(default_factory=dict)  # piece id -> number
+CHOICES_KEY = "send_choices"  # the settings entry of the choices remembered for the next batch
 
 
 class SendingService:
@@ -61,27 +52,17 @@ class SendingService:
         options: SendOptions | None = None,
         resend: bool = False,
     ) -> Preview:
-        """Every message a send would produce, composed for real (PDFs rendered) but written nowhere, and what it
-        would hold back as already sent."""
+        """Every message a send would produce, composed for real (PDFs rendered) but written nowhere, each as its
+        recipient will see it; the pieces it would leave out, and those it would hold back as already sent."""
         account = await self._services.accounts.get(account_name)
         report = BatchReport(batch_id="", account=account.name, test_mode=account.is_test_mailbox)
-        composition, batch = await self._prepare(piece_ids, account, options, report, None, resend, kind="piece")
-        messages = [
-            PlannedMessage(
-                numbers=tuple(batch.numbers[i] for i in entry.piece_ids),
-                recipients=tuple(entry.recipients),
-                subject=entry.subject,
-                attachments=tuple(entry.attachments),
-                size=entry.size,
-            )
-            for entry, _ in batch.staged
-        ]
+        composition, staged = await self._prepare(piece_ids, account, options, report, None, resend, kind="piece")
         return Preview(
             account=account.name,
             test_mode=account.is_test_mailbox,
-            messages=messages,
+            messages=[planned(d, staged.numbers, staged.names.get(d.contact_id, "")) for d in staged.drafts],
             skipped=composition.skipped,
-            held=batch.held,
+            held=staged.held,
         )
 
     async def send(
@@ -107,11 +88,11 @@ class SendingService:
             to_compose=len(piece_ids),
         )
         _notify(on_progress, report)
-        composition, batch = await self._prepare(piece_ids, account, options, report, on_progress, resend, kind)
-        report.skipped, report.held = composition.skipped, batch.held
+        composition, staged = await self._prepare(piece_ids, account, options, report, on_progress, resend, kind)
+        report.skipped, report.held = composition.skipped, staged.held
         # An account that cannot work (no password, a missing certificate file) stops before anything is written.
-        transport = await self._transport(account) if batch.staged else None
-        entries = await asyncio.to_thread(self._services.stores.outbox.add_many, batch.staged)
+        transport = await self._transport(account) if staged.entries else None
+        entries = await asyncio.to_thread(self._services.stores.outbox.add_many, staged.entries)
         await self.deliver(entries, account, report, on_progress, transport=transport)
         return report
 
@@ -133,7 +114,7 @@ class SendingService:
                 await self._dispatch(mine, account, report, on_progress, transport or await self._transport(account))
         finally:
             self._claimed.difference_update(entry.id for entry in mine)
-        report.phase, report.finished, report.expected_end = Phase.done, True, None
+        report.phase, report.finished, report.expected_end, report.paced = Phase.done, True, None, False
         _notify(on_progress, report)
 
     async def _dispatch(
@@ -148,10 +129,13 @@ class SendingService:
         numbers = await asyncio.to_thread(self._numbers)
         stores = self._services.stores
         writer = OutboxWriter(stores.outbox)
-        recorder = _Recorder(stores, writer)
+        recorder = Recorder(stores, writer)
+        report.per_minute, report.per_day = account.per_minute, account.per_day
+        report.provider_events = account.kind is AccountKind.brevo
         for entry in entries:
             report.update(entry, tuple(numbers.get(i, "?") for i in entry.piece_ids))
         report.phase, report.sending_since = Phase.sending, local_now()
+        report.estimate_end(pace.expected_end(report.remaining, report.sending_since, None), report.sending_since)
         _notify(on_progress, report)
 
         async def on_change(entry: OutboxEntry) -> None:
@@ -159,7 +143,7 @@ class SendingService:
             if entry.state is OutboxState.sent:
                 recorder.add(entry)
             now = local_now()
-            report.expected_end = pace.expected_end(report.remaining, now, report.rate(now))
+            report.estimate_end(pace.expected_end(report.remaining, now, report.rate(now)), now)
             _notify(on_progress, report)
 
         try:
@@ -194,16 +178,77 @@ class SendingService:
 
         return await asyncio.to_thread(run)
 
-    def default_options(self, account: Account, sender: SenderAddress, *, resend: bool = False) -> SendOptions:
-        """The options of a plain send: the saved templates, the account's size limit, today's date. An explicit
-        resend also lets through the pieces composition holds back as sent recently."""
+    def default_options(
+        self,
+        account: Account,
+        sender: SenderAddress,
+        *,
+        company: IssuingCompany | None,
+        resend: bool = False,
+        auto_bcc: bool = True,
+    ) -> SendOptions:
+        """The options of a plain send: the saved templates, the account's size limit, today's date, and the
+        company's archive address in blind copy unless `auto_bcc` is False. An explicit resend also lets through
+        the pieces composition holds back as sent recently."""
         return SendOptions(
             sender=sender,
             templates=self._services.templates.lookup_sync,
             max_message_bytes=account.max_message_bytes,
             today=self._services.today(),
+            auto_bcc=(company.archive_bcc.strip() or None) if company and auto_bcc else None,
             overrides=frozenset({WarningCode.recently_sent}) if resend else frozenset(),
         )
+
+    async def options(
+        self, choices: SendChoices, *, account: Account | None = None, attachments: Sequence[Attachment] = ()
+    ) -> SendOptions:
+        """The options `choices` describe for a batch through `account` (default: the default account), with
+        `attachments` added to every mail. Raises InvalidInput for a sender that is not one of the user's addresses
+        or a template that does not exist."""
+        account = account or await self._services.accounts.get()
+        sender = await self._services.accounts.sender(account, choices.sender or None)
+        template = await self._services.templates.get(choices.template) if choices.template else None
+        company = await self._services.company()
+        return replace(
+            self.default_options(account, sender, company=company, resend=choices.resend, auto_bcc=choices.auto_bcc),
+            grouping=choices.grouping,
+            zip_attachments=choices.zip_attachments and choices.grouping is Grouping.per_recipient,
+            single_recipient=choices.single_recipient.strip() or None,
+            template=template,
+            extra_attachments=tuple(attachments),
+            read_receipt=choices.read_receipt,
+            delivery_receipt=choices.delivery_receipt,
+            high_priority=choices.high_priority,
+            cc_sender=choices.cc_sender,
+            record_on_contact=choices.record_on_contact,
+            overrides=choices.overrides,
+        )
+
+    async def remembered_choices(self) -> SendChoices:
+        """The choices of the last batch the user sent or previewed (those worth keeping), else the defaults."""
+        saved: Any = await asyncio.to_thread(self._services.stores.settings.get, CHOICES_KEY, {})
+        return SendChoices.from_remembered(saved if isinstance(saved, dict) else {})
+
+    async def remember_choices(self, choices: SendChoices) -> None:
+        await asyncio.to_thread(self._services.stores.settings.set, CHOICES_KEY, choices.remembered())
+
+    async def delivery_events(self, report: BatchReport, *, poll: bool = True) -> int:
+        """Put on the report's rows what the provider last said of each mail (delivered, opened, bounced...), as
+        kept on the history; with `poll`, ask the provider first (Brevo only). Returns how many rows have news."""
+        if poll and report.provider_events:
+            await self._services.accounts.poll_events(report.account)
+        contact_ids = {row.contact_id for row in report.rows.values() if row.contact_id is not None}
+        wanted = {row.message_id for row in report.rows.values()}
+
+        def latest() -> dict[str, DeliveryEvent]:
+            found: dict[str, DeliveryEvent] = {}
+            for contact_id in contact_ids:
+                for record in self._services.stores.history.for_contact(contact_id):
+                    if record.message_id in wanted and record.events:
+                        found[record.message_id] = max(record.events, key=lambda e: e.at)
+            return found
+
+        return report.set_events(await asyncio.to_thread(latest))
 
     async def _prepare(
         self,
@@ -214,9 +259,7 @@ class SendingService:
         on_progress: Progress | None,
         resend: bool,
         kind: str,
-    ) -> tuple[Composition, _Batch]:
-        sender = await self._services.accounts.sender(account)
-
+    ) -> tuple[Composition, Staged]:
         def load() -> tuple[list[Piece], Mapping[int, Contact], IssuingCompany]:
             company = self._services.stores.company.get()
             if company is None:
@@ -232,59 +275,23 @@ class SendingService:
             return pdf
 
         if options is None:
-            options = self.default_options(account, sender, resend=resend)
+            sender = await self._services.accounts.sender(account)
+            options = self.default_options(account, sender, company=company, resend=resend)
         composition = await compose(pieces, contacts, company, options, render)
-        numbers = {piece.id: piece.number for piece in pieces}
-        batch = await asyncio.to_thread(
-            self._stage, composition.drafts, account, numbers, contacts, resend=resend, kind=kind
+        staged = await asyncio.to_thread(
+            stage,
+            self._services.stores.outbox,
+            composition.drafts,
+            account=account.name,
+            batch_id=report.batch_id or uuid.uuid4().hex[:12],
+            numbers={piece.id: piece.number for piece in pieces},
+            names={contact_id: contacts[contact_id].name for contact_id in {p.contact_id for p in pieces}},
+            resend=resend,
+            kind=kind,
+            record_on_contact=options.record_on_contact,
+            now=local_now(),
         )
-        return composition, batch
-
-    def _stage(
-        self,
-        drafts: Sequence[Draft],
-        account: Account,
-        numbers: dict[int, str],
-        contacts: Mapping[int, Contact],
-        *,
-        resend: bool,
-        kind: str,
-    ) -> _Batch:
-        """Each draft as MIME bytes and an outbox entry, or held back as already sent (blocking: run in a thread)."""
-        batch = _Batch(numbers=numbers)
-        batch_id, now = uuid.uuid4().hex[:12], local_now()
-        for draft in drafts:
-            message = draft.message
-            mime = draft.mime
-            recipients = envelope_recipients(message)
-            content_hash = mime_content_hash(mime, recipients)
-            earlier = None if resend else self._services.stores.outbox.duplicate_of(content_hash, recipients)
-            if earlier is not None:
-                name = contacts[draft.contact_id].name if draft.contact_id in contacts else ""
-                reason = duplicate_reason(earlier)
-                batch.held += [
-                    Held(piece_id=i, number=numbers[i], contact=name, reason=reason, earlier_entry=earlier.id)
-                    for i in draft.piece_ids
-                ]
-                continue
-            entry = OutboxEntry(
-                batch_id=batch_id,
-                account=account.name,
-                message_id=message.message_id,
-                content_hash=content_hash,
-                sender=message.sender,
-                recipients=recipients,
-                subject=message.subject,
-                piece_ids=list(draft.piece_ids),
-                contact_id=draft.contact_id,
-                attachments=[a.filename for a in message.attachments],
-                size=len(mime),
-                kind=kind,
-                dsn=message.delivery_receipt,
-                created_at=now,
-            )
-            batch.staged.append((entry, mime))
-        return batch
+        return composition, staged
 
     async def _transport(self, account: Account) -> Transport:
         return await self._services.accounts.transport(account)
@@ -302,90 +309,6 @@ class SendingService:
 
     def _numbers(self) -> dict[int, str]:
         return {summary.id: summary.number for summary in self._services.stores.pieces.summaries()}
-
-
-class _Recorder:
-    """Writes sent mails on their pieces and contacts a few at a time, then marks their entries recorded.
-
-    An entry is marked only after its records are on disk; a crash in between leaves it unrecorded, and
-    `record_unrecorded` (at the next resume) finishes the job without writing a history record twice."""
-
-    def __init__(self, stores: Stores, writer: OutboxWriter) -> None:
-        self._stores = stores
-        self._writer = writer
-        self._pending: list[OutboxEntry] = []
-        self._task: asyncio.Future[None] | None = None
-
-    def add(self, entry: OutboxEntry) -> None:
-        self._pending.append(entry)
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._after_pause())
-
-    async def close(self) -> None:
-        if self._task is not None:
-            await self._task
-        await self._flush()
-
-    async def _after_pause(self) -> None:
-        await asyncio.sleep(_RECORD_PAUSE)
-        await self._flush()
-
-    async def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            await asyncio.to_thread(record_sent, self._stores, batch, check_history=False)
-        except Exception:  # the mails left: recording is finished at the next resume
-            log.exception("recording %d sent mails on their pieces and contacts failed", len(batch))
-            return
-        for entry in batch:
-            entry.recorded = True
-            self._writer.defer(entry)
-        await self._writer.flush()
-
-
-def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history: bool) -> None:
-    """On each piece: the last-sent date, and `sent` for a validated one; on the contact: the history record
-    (unless the mail was sent without). `check_history` skips mails already in a contact's history."""
-    last_sent: dict[int, datetime] = {}
-    for entry in entries:
-        sent_at = entry.sent_at or local_now()
-        for piece_id in entry.piece_ids:
-            last_sent[piece_id] = max(last_sent.get(piece_id, sent_at), sent_at)
-    known = {summary.id for summary in stores.pieces.summaries()}
-    pieces = stores.pieces.get_many(piece_id for piece_id in last_sent if piece_id in known)
-    for piece in pieces:
-        day = last_sent[piece.id].date()
-        piece.last_sent = max(piece.last_sent, day) if piece.last_sent else day
-        if piece.status is Status.validated:
-            piece.status = Status.sent
-    if pieces:
-        stores.pieces.update_many(pieces)
-    records = []
-    for entry in entries:
-        if not entry.record_on_contact or entry.contact_id is None:
-            continue
-        if check_history and any(
-            r.message_id == entry.message_id for r in stores.history.for_contact(entry.contact_id)
-        ):
-            continue
-        records.append(
-            SendRecord(
-                contact_id=entry.contact_id,
-                piece_ids=list(entry.piece_ids),
-                kind=entry.kind,
-                message_id=entry.message_id,
-                subject=entry.subject,
-                recipients=list(entry.recipients),
-                attachments=list(entry.attachments),
-                account=entry.account,
-                sent_at=entry.sent_at or local_now(),
-                provider_message_id=provider_message_id(entry.server_reply),
-            )
-        )
-    if records:
-        stores.history.add_many(records)
 
 
 def _notify(on_progress: Progress | None, report: BatchReport) -> None:

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from batchmail.cli import main
 from batchmail.services import Services
 from tests.servers.smtpd import SmtpTestServer, smtp_server
+from tests.test_preview import store_files
 
 SENDER = "factures@rhone-maintenance.example.fr"
 
@@ -158,11 +159,17 @@ def test_dry_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[s
     run(capsys, data_dir, "demo")
     filters = ("--type", "invoice", "--status", "validated", "--period", last_month(date.today()))
     before = run(capsys, data_dir, "list", *filters, "--json")[1]
+    files = store_files(data_dir)
     _code, out, _ = run(capsys, data_dir, "send", *filters, "--dry-run", "--json")
     preview = json.loads(out)
     assert preview["dry_run"] is True
     assert preview["messages"]
-    assert all(m["attachments"][0].endswith(".pdf") and m["size"] > 1000 for m in preview["messages"])
+    for message in preview["messages"]:
+        (pdf,) = message["attachments"]
+        assert pdf["name"].endswith(".pdf") and message["size"] > pdf["size"] > 1000
+        assert message["subject"] and message["text"] and message["html"].lstrip().startswith("<")
+        assert message["from"].endswith(">") and message["to"] == message["recipients"]
+    assert store_files(data_dir) == files
     assert run(capsys, data_dir, "list", *filters, "--json")[1] == before
     assert not (data_dir / "test-mailbox").exists()
 

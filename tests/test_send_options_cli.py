@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from batchmail.cli import main
+from storage.stores import open_stores
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -71,3 +72,41 @@ def test_a_date_after_from_is_still_a_filter(tmp_path: Path, capsys: pytest.Capt
     listed = json.loads(run(capsys, data_dir, "list", "--type", "invoice", "--from", start, "--json")[1])
     assert len(preview["messages"]) + len(preview["skipped"]) + len(preview.get("held", [])) == len(listed)
     assert code in (0, 1)
+
+
+def test_the_archive_address_goes_in_blind_copy_unless_the_batch_skips_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    with open_stores(data_dir) as stores:
+        company = stores.company.get()
+        assert company is not None and not company.archive_bcc
+        company.archive_bcc = "archives@example.org"
+        stores.company.save(company)
+    filters = ("--type", "invoice", "--status", "validated", "--period", last_month())
+
+    plan = json.loads(run(capsys, data_dir, "send", *filters, "--dry-run", "--json")[1])
+    assert plan["messages"] and all(m["bcc"] == ["archives@example.org"] for m in plan["messages"])
+    assert all(m["recipients"][-1] == "archives@example.org" for m in plan["messages"])
+    plain = json.loads(run(capsys, data_dir, "send", *filters, "--no-auto-bcc", "--dry-run", "--json")[1])
+    assert [m["to"] for m in plain["messages"]] == [m["to"] for m in plan["messages"]]
+    assert all(m["bcc"] == [] and m["recipients"] == m["to"] for m in plain["messages"])
+
+    first, *rest = plan["messages"]
+    code, out, err = run(capsys, data_dir, "send", "--number", first["pieces"][0], "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    (sent,) = document["messages"]
+    assert sent["recipients"] == first["recipients"] and sent["event"] is None
+    assert document["pace"] == {"per_minute": None, "per_day": None, "holds_the_batch": False}
+    if rest:
+        code, _, err = run(capsys, data_dir, "send", "--number", rest[0]["pieces"][0], "--no-auto-bcc")
+        assert code == 0, err
+    envelopes = sorted(message["X-BatchMail-Envelope-To"] for message in mailbox(data_dir))
+    expected = [", ".join(first["recipients"])] + ([", ".join(rest[0]["to"])] if rest else [])
+    assert envelopes == sorted(expected)
+    for path in (data_dir / "test-mailbox").glob("*.eml"):
+        # The mailbox writes the envelope (Return-Path, X-BatchMail-Envelope-To) before the message as it left.
+        mime = path.read_bytes().split(b"\r\n", 2)[2]
+        assert b"archives@example.org" not in mime and b"\nBcc:" not in mime

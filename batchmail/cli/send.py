@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 from batchmail.attachments import load_attachment
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
 from batchmail.compose import Grouping, SendOptions
 from batchmail.errors import InvalidInput
-from batchmail.report import BatchReport, Preview
+from batchmail.preview import Preview
+from batchmail.report import BatchReport
+from batchmail.send_choices import SendChoices
 from batchmail.services import Services
 
 
@@ -31,6 +32,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument("--delivery-receipt", action="store_true", help="ask the servers for a delivery receipt")
     send.add_argument("--priority", choices=["normal", "high"], default="normal")
     send.add_argument("--cc-sender", action="store_true", help="a copy of every mail to the sender")
+    send.add_argument(
+        "--no-auto-bcc", action="store_true", help="no blind copy to the company's archive address for this batch"
+    )
     send.add_argument("--json", action="store_true", help="print one JSON document")
     send.set_defaults(handler=send_pieces)
 
@@ -54,33 +58,41 @@ async def send_pieces(services: Services, args: argparse.Namespace) -> int:
 
 
 async def send_options(services: Services, args: argparse.Namespace) -> SendOptions:
-    """The batch's options from the command line, on top of a plain send's."""
-    account = await services.accounts.get(args.account)
-    sender = await services.accounts.sender(account, args.start if isinstance(args.start, str) else None)
+    """The batch's options from the command line, on top of a plain send's (the remembered choices of the app
+    play no part: what the command says is what it does)."""
     if args.zip and not args.group_by_recipient:
         raise InvalidInput("--zip goes with --group-by-recipient: one ZIP per recipient")
-    return replace(
-        services.sending.default_options(account, sender, resend=args.resend),
+    choices = SendChoices(
+        sender=args.start if isinstance(args.start, str) else "",
         grouping=Grouping.per_recipient if args.group_by_recipient else Grouping.per_piece,
         zip_attachments=args.zip,
-        single_recipient=args.end if isinstance(args.end, str) else None,
-        template=await services.templates.get(args.template) if args.template else None,
-        extra_attachments=tuple([await asyncio.to_thread(load_attachment, path) for path in args.attach]),
+        single_recipient=args.end if isinstance(args.end, str) else "",
+        template=args.template or "",
         read_receipt=args.read_receipt,
         delivery_receipt=args.delivery_receipt,
         high_priority=args.priority == "high",
         cc_sender=args.cc_sender,
+        auto_bcc=not args.no_auto_bcc,
+        resend=args.resend,
     )
+    attachments = [await asyncio.to_thread(load_attachment, path) for path in args.attach]
+    account = await services.accounts.get(args.account)
+    return await services.sending.options(choices, account=account, attachments=attachments)
 
 
 def _preview_text(preview: Preview) -> str:
     lines = [f"Dry run through {mode(preview.test_mode, preview.account)}: nothing is sent, nothing changes."]
-    lines += [
-        f"  would send {', '.join(m.numbers)} to {', '.join(m.recipients)}: {m.subject}" for m in preview.messages
-    ]
+    for m in preview.messages:
+        copies = [f"{name} {', '.join(addresses)}" for name, addresses in (("cc", m.cc), ("bcc", m.bcc)) if addresses]
+        also = f" ({'; '.join(copies)})" if copies else ""
+        lines.append(f"  would send {', '.join(m.numbers)} to {', '.join(m.to)}{also}: {m.subject}")
+        lines += [f"    accepted warning: {w.detail}" for w in m.warnings]
     lines += [f"  would skip {s.number} ({s.contact}): {s.reason}" for s in preview.skipped]
     lines += [f"  would hold back {h.number} ({h.contact}): {h.reason}" for h in preview.held]
-    lines.append(f"{len(preview.messages)} message(s), {len(preview.skipped) + len(preview.held)} skipped")
+    lines.append(
+        f"{len(preview.messages)} message(s), {preview.total_size / 1_000_000:.1f} MB in all, "
+        f"{len(preview.skipped) + len(preview.held)} skipped"
+    )
     return "\n".join(lines)
 
 

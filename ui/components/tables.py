@@ -14,7 +14,7 @@ Column = tuple[str, str, str]  # field, label key in ui/labels, "left" or "right
 def simple_table(columns: list[Column], rows: list[dict[str, Any]], test_id: str, *, per_page: int = 0) -> ui.table:
     """A dense bordered table; rows without an "id" are numbered. `per_page` 0 shows every row."""
     table = ui.table(
-        columns=[{"name": name, "label": i18n.t(key), "field": name, "align": align} for name, key, align in columns],
+        columns=table_columns(columns),
         rows=rows if not rows or "id" in rows[0] else [{"id": n, **row} for n, row in enumerate(rows)],
         row_key="id",
         pagination={"rowsPerPage": per_page} if per_page else 0,
@@ -23,3 +23,8 @@ def simple_table(columns: list[Column], rows: list[dict[str, Any]], test_id: str
     if not per_page:
         table.props("hide-bottom")
     return table
+
+
+def table_columns(columns: list[Column]) -> list[dict[str, str]]:
+    """Quasar's column definitions, labelled in the current language."""
+    return [{"name": name, "label": i18n.t(key), "field": name, "align": align} for name, key, align in columns]
