@@ -252,7 +252,10 @@ def _render_texts(mails: Sequence[_Mail], company: IssuingCompany, options: Send
     """Subject and bodies of every mail (a worker thread: a template lookup may read a store)."""
     lookup = options.templates or default_template
     for mail in mails:
-        template = options.template or lookup(mail.pieces[0].type, mail.contact.language)
+        piece_type = mail.pieces[0].type
+        template = options.template or lookup(piece_type, mail.contact.language)
+        if len(mail.pieces) > 1 and template == default_template(piece_type, template.language):
+            template = default_template(piece_type, template.language, several=True)
         # The values are written in the template's language, so a text never mixes two languages.
         mail.language = template.language
         context = TemplateContext(pieces=mail.pieces, contact=mail.contact, company=company, language=mail.language)

@@ -102,15 +102,16 @@ def document_type_name(piece_type: PieceType, language: Language) -> str:
     return TITLES[language][piece_type]
 
 
-def default_template(piece_type: PieceType, language: Language) -> MessageTemplate:
-    """The template a fresh install uses for a document type and language."""
-    phrase = _phrase(piece_type, language)
+def default_template(piece_type: PieceType, language: Language, *, several: bool = False) -> MessageTemplate:
+    """The template a fresh install uses for a document type and language; `several`: its wording for a mail
+    holding several pieces (grouped per recipient), which names them all and their total."""
+    subjects, bodies = (GROUPED_SUBJECTS, GROUPED_BODIES) if several else (DEFAULT_SUBJECTS, DEFAULT_BODIES)
     return MessageTemplate(
         name=f"{document_type_name(piece_type, language)} ({language})",
         piece_type=piece_type,
         language=language,
-        subject=DEFAULT_SUBJECTS[language],
-        body=DEFAULT_BODIES[language].replace("{phrase}", phrase),
+        subject=subjects[language],
+        body=bodies[language].replace("{phrase}", _phrase(piece_type, language)),
     )
 
 
@@ -272,6 +273,34 @@ DEFAULT_BODIES = {
         "In bijlage vindt u {phrase} {{ NUMFACT }} van {{ DATEFACT }}, "
         "voor een bedrag van {{ MONTANT_TTC }} incl. btw.\n"
         "{% if ECHEANCE %}Vervaldatum: {{ ECHEANCE }}.\n{% endif %}\n"
+        "Aarzel niet om ons te contacteren als u vragen heeft.\n\n"
+        "Met vriendelijke groeten,\n{{ SOCIETE_EMETTRICE }}\n"
+    ),
+}
+GROUPED_SUBJECTS = {
+    Language.fr: "Vos documents {{ INTERVALLE_NUM_PIECES }} – {{ MONTANT_TOTAL_TTC }} TTC",
+    Language.en: "Your documents {{ INTERVALLE_NUM_PIECES }} – {{ MONTANT_TOTAL_TTC }} incl. VAT",
+    Language.nl: "Uw documenten {{ INTERVALLE_NUM_PIECES }} – {{ MONTANT_TOTAL_TTC }} incl. btw",
+}
+GROUPED_BODIES = {
+    Language.fr: (
+        "Bonjour {{ NOMCLIENT }},\n\n"
+        "Veuillez trouver ci-joint nos documents, d'un montant total de {{ MONTANT_TOTAL_TTC }} TTC :\n"
+        "{{ LISTE_PIECES_AVECSOLDE }}\n\n"
+        "Nous restons à votre disposition pour toute question.\n\n"
+        "Cordialement,\n{{ SOCIETE_EMETTRICE }}\n"
+    ),
+    Language.en: (
+        "Dear {{ NOMCLIENT }},\n\n"
+        "Please find attached our documents, for a total of {{ MONTANT_TOTAL_TTC }} including VAT:\n"
+        "{{ LISTE_PIECES_AVECSOLDE }}\n\n"
+        "Please do not hesitate to contact us with any questions.\n\n"
+        "Kind regards,\n{{ SOCIETE_EMETTRICE }}\n"
+    ),
+    Language.nl: (
+        "Beste {{ NOMCLIENT }},\n\n"
+        "In bijlage vindt u onze documenten, voor een totaalbedrag van {{ MONTANT_TOTAL_TTC }} incl. btw:\n"
+        "{{ LISTE_PIECES_AVECSOLDE }}\n\n"
         "Aarzel niet om ons te contacteren als u vragen heeft.\n\n"
         "Met vriendelijke groeten,\n{{ SOCIETE_EMETTRICE }}\n"
     ),

@@ -147,8 +147,9 @@ async def test_grouped_per_recipient_one_mail_per_contact_pieces_in_number_order
     ]
     jean = result.drafts[0].message
     assert jean.to == ("jean@acme.example.fr",)
-    # The template is that of the first piece's type: the credit note AV-2026-00002 comes first by number.
-    assert jean.subject == f"Avoir n° AV-2026-00002 – 60,00{NBSP}€ TTC"
+    # The built-in wording for several pieces: their range and the total, the credit note deducted
+    # (1 200,00 + 105,49 - 60,00).
+    assert jean.subject == f"Vos documents AV-2026-00002 – FA-2026-00010 – 1{NNBSP}245,49{NBSP}€ TTC"
     numbers = ("AV-2026-00002", "FA-2026-00009", "FA-2026-00010")
     assert [a.content for a in jean.attachments] == [f"%PDF-1.7 fake {n} for Jean Dupont".encode() for n in numbers]
     assert sorted(renderer.rendered) == sorted(p.number for p in BATCH)
@@ -283,7 +284,7 @@ async def test_one_single_address_receives_every_mail_even_for_a_contact_without
     assert {d.message.to for d in per_piece.drafts} == {(single,)}
     assert [(d.piece_ids, d.message.to) for d in grouped.drafts] == [([2, 9, 10], (single,)), ([20, 21], (single,))]
     # Each mail is still written for its contact: Mary's in English.
-    assert grouped.drafts[1].message.subject.startswith("Invoice FA-2026-00020")
+    assert grouped.drafts[1].message.subject == "Your documents FA-2026-00020 – FA-2026-00021 – €1,517.40 incl. VAT"
 
 
 async def test_a_bad_single_address_is_refused_before_anything_is_rendered() -> None:

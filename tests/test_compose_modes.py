@@ -17,8 +17,9 @@ import pytest
 
 from batchmail.attachments import load_attachment, zip_pdfs
 from batchmail.compose import Grouping, SendOptions, WarningCode, compose
-from batchmail.contacts import Contact
+from batchmail.contacts import Contact, Language
 from batchmail.errors import InvalidAddress, InvalidInput
+from batchmail.formatting import format_money
 from batchmail.message import content_hash, envelope_recipients
 from batchmail.pieces import Piece, Status
 from batchmail.services import Services
@@ -296,3 +297,22 @@ def test_the_options_keep_their_defaults_for_the_existing_callers() -> None:
     options = SendOptions(sender=SENDER)
     assert options.grouping is Grouping.per_piece and options.auto_bcc is None and options.overrides == frozenset()
     assert options.record_on_contact and options.resend_window_days == 30 and options.templates is None
+
+
+async def test_a_grouped_mail_on_the_built_in_template_names_all_its_pieces_and_their_total() -> None:
+    result, _ = await run([FA10, FA9, FA20], grouping=Grouping.per_recipient)
+
+    grouped, single = (draft.message for draft in result.drafts)
+    total = format_money(FA9.totals.incl_tax + FA10.totals.incl_tax, Language.fr)
+    assert grouped.subject == f"Vos documents FA-2026-00009 – FA-2026-00010 – {total} TTC"
+    assert "FA-2026-00009" in grouped.text_body and "FA-2026-00010" in grouped.text_body
+    assert f"montant total de {total} TTC" in grouped.text_body
+    assert single.subject.startswith("Invoice FA-2026-00020 – ")  # one piece: the one-piece wording
+
+
+async def test_a_users_template_is_kept_for_a_grouped_mail() -> None:
+    mine = MessageTemplate(name="mine", language=Language.fr, subject="Pour %NOMCLIENT% : %NUMFACT%", body="b")
+    result, _ = await run([FA10, FA9], grouping=Grouping.per_recipient, templates=lambda piece_type, language: mine)
+
+    [draft] = result.drafts
+    assert draft.message.subject == f"Pour {JEAN.name} : FA-2026-00009"
