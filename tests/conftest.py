@@ -1,4 +1,4 @@
-"""Settings for the whole test session.
+"""Settings for the whole test session, and the fixtures many modules share.
 
 Secrets go to the data directory's owner-only file in every test and every `batchmail` subprocess the tests start
 (they inherit this environment): whatever keyring the machine running the tests has is never touched, and the
@@ -7,5 +7,25 @@ backends explicitly to test the keyring path.
 """
 
 import os
+from collections.abc import Iterator
+
+import pytest
+
+from batchmail.pdf import PdfRenderer
+from tests.servers.smtpd import SmtpTestServer, smtp_server
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[PdfRenderer]:
+    """One pool of PDF workers for the module's tests."""
+    with PdfRenderer() as shared:
+        yield shared
+
+
+@pytest.fixture
+def server() -> Iterator[SmtpTestServer]:
+    """A real SMTP server on 127.0.0.1 (STARTTLS, AUTH) that records what it receives."""
+    with smtp_server() as running:
+        yield running

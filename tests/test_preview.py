@@ -6,7 +6,7 @@ nothing written anywhere by a preview."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,22 +23,10 @@ from batchmail.send_choices import SendChoices
 from batchmail.services import Services
 from storage.stores import open_stores
 from tests.sendkit import SENDER, add_account, address, fill, services
-from tests.servers.smtpd import SmtpTestServer, smtp_server
+from tests.servers.smtpd import SmtpTestServer
 
 ARCHIVE = "archives@atelier-martin.fr"
 TERMS = Attachment(filename="conditions-générales.txt", content=b"Paiement a 30 jours.\n")
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[PdfRenderer]:
-    with PdfRenderer() as shared:
-        yield shared
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpTestServer]:
-    with smtp_server() as running:
-        yield running
 
 
 @pytest.fixture

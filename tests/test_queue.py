@@ -4,7 +4,7 @@ dropping, resuming at start, purging, against a real SMTP server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,19 +21,7 @@ from batchmail.report import BatchReport, Phase
 from batchmail.selection import Criteria
 from batchmail.services import Services
 from tests.sendkit import ACCOUNT, SENDER, add_account, address, entry_and_mime, fill, received_ids, services
-from tests.servers.smtpd import Faults, SmtpTestServer, smtp_server
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[PdfRenderer]:
-    with PdfRenderer() as shared:
-        yield shared
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpTestServer]:
-    with smtp_server() as running:
-        yield running
+from tests.servers.smtpd import Faults, SmtpTestServer
 
 
 @pytest.fixture

@@ -20,12 +20,6 @@ from tests.sendkit import SENDER, address, fill, services, store_account
 from tests.servers.brevo import API_KEY, BrevoServer, brevo_server
 
 
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[PdfRenderer]:
-    with PdfRenderer() as shared:
-        yield shared
-
-
 @pytest.fixture
 def brevo() -> Iterator[BrevoServer]:
     with brevo_server() as server:
