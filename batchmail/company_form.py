@@ -12,8 +12,8 @@ from enum import StrEnum
 from email_validator import EmailNotValidError, validate_email
 
 from batchmail.contacts import IssuingCompany, Language
+from batchmail.document_html import accent_color
 from batchmail.errors import InvalidInput
-from batchmail.pdf import accent_color
 
 FOOTER_MAX_CHARS = 300
 MAX_PAYMENT_DAYS = 365

@@ -21,10 +21,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from batchmail.attachments import unique_names, zip_name, zip_pdfs
 from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress
+from batchmail.document_html import piece_filename
 from batchmail.errors import InvalidAddress, InvalidInput
 from batchmail.formatting import format_date
 from batchmail.message import Attachment, OutgoingMessage, make_message_id, to_mime
-from batchmail.pdf import piece_filename
 from batchmail.pieces import Piece, PieceType, Status
 from batchmail.send_checks import Skipped, Warning, WarningCode, address_problems, decisive, flagged
 from batchmail.templates import (

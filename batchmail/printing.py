@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import unicodedata
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pypdf import PdfReader, PdfWriter
 
 from batchmail import summaries
 from batchmail.contacts import Contact, IssuingCompany
+from batchmail.document_html import pdf_file_name
 from batchmail.documents.labels import LABELS
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound
 from batchmail.formatting import language_of
@@ -243,27 +243,19 @@ def merge_pdfs(pdfs: Iterable[bytes]) -> tuple[bytes, int]:
     return out.getvalue(), len(writer.pages)
 
 
-def file_name(*parts: str) -> str:
-    """A PDF file name safe on every system from readable parts, as `pdf.piece_filename` writes them:
-    ("Balance client", "2026-11-25") -> "Balance_client_2026-11-25.pdf"."""
-    name = "_".join(part for part in parts if part)
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^A-Za-z0-9.-]+", "_", ascii_name).strip("._") + ".pdf"
-
-
 def summary_filename(document: SummaryDocument, language: str) -> str:
     """ "Releve_de_factures_L_Atelier_d_Elodie_2026-01-01_2026-11-25.pdf": the title in `language` (the reader's),
     the contact's company (or name) and the period; a statement without an end ends on the day it was judged on."""
     labels = LABELS[language_of(language)]
     if isinstance(document, AgedBalance):
-        return file_name(labels["aged_balance"], document.as_of.isoformat())
+        return pdf_file_name(labels["aged_balance"], document.as_of.isoformat())
     contact = document.contact
     if isinstance(document, Statement):
         title, first, last = "statement", document.start, document.end or document.as_of
     else:
         title, first, last = "consumption", document.start, document.end
     period = (first.isoformat() if first else "", last.isoformat())
-    return file_name(labels[title], contact.company or contact.name, *period)
+    return pdf_file_name(labels[title], contact.company or contact.name, *period)
 
 
 _PAGES_DICT = re.compile(rb"<<[^<>]*?/Type\s*/Pages\b[^<>]*>>")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from batchmail.contacts import IssuingCompany, Language
+from batchmail.document_html import brand_style, document_environment
 from batchmail.documents.labels import LABELS, TITLES
 from batchmail.formatting import language_of
-from batchmail.pdf import brand_style, document_environment
 from batchmail.pieces import ZERO, PieceType, to_cents
 from batchmail.summaries import (
     AgeBucket,

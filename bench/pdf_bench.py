@@ -33,7 +33,8 @@ from weasyprint.text.fonts import FontConfiguration
 
 from batchmail.contacts import Contact, IssuingCompany
 from batchmail.demo import generate_demo
-from batchmail.pdf import DOCUMENTS_DIR, PdfRenderer, build_piece_html
+from batchmail.document_html import DOCUMENTS_DIR, build_piece_html
+from batchmail.pdf import PdfRenderer
 from batchmail.pieces import Piece, PieceType
 
 PIPELINE_TARGET = 1.8

@@ -19,20 +19,18 @@ import weasyprint
 from pypdf import PdfReader
 
 from batchmail.contacts import Contact, IssuingCompany, Language
-from batchmail.documents.labels import LABELS, TITLES
-from batchmail.errors import InvalidInput
-from batchmail.formatting import plain_spaces
-from batchmail.pdf import (
+from batchmail.document_html import (
     DEFAULT_ACCENT,
     DOCUMENTS_DIR,
-    AssetFetcher,
-    PdfRenderer,
     accent_color,
     brand_style,
     build_piece_html,
     piece_filename,
-    render_pdf,
 )
+from batchmail.documents.labels import LABELS, TITLES
+from batchmail.errors import InvalidInput
+from batchmail.formatting import plain_spaces
+from batchmail.pdf import AssetFetcher, PdfRenderer, render_pdf
 from batchmail.pieces import Line, Payment, Piece, PieceType, Status
 
 # ---- hand-built objects -------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from batchmail.pdf import PdfRenderer, build_piece_html
+from batchmail.document_html import build_piece_html
+from batchmail.pdf import PdfRenderer
 from tests.test_pdf import make_company, make_contact, make_piece, pdf_pages, png_bytes
 
 

@@ -17,10 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from batchmail.cli import main
+from batchmail.document_html import pdf_file_name
 from batchmail.errors import InvalidInput
 from batchmail.formatting import format_money, plain_spaces
 from batchmail.pieces import Line, Piece, PieceType, Status
-from batchmail.printing import file_name, page_count, summary_filename
+from batchmail.printing import page_count, summary_filename
 from batchmail.services import Services
 from tests.test_pdf import pdf_pages
 
@@ -339,5 +340,5 @@ async def test_summary_files_are_named_for_the_reader(demo_dir: Path) -> None:
     assert summary_filename(whole, "en") == f"Statement_of_invoices_{company}_{date.today().isoformat()}.pdf"
     assert summary_filename(balance, "fr") == "Balance_client_2026-03-31.pdf"
     assert summary_filename(consumption, "en") == f"Consumption_list_{company}_2026-01-01_2026-03-31.pdf"
-    assert file_name("Lot 12 pièces", "", "2026-11-25") == "Lot_12_pieces_2026-11-25.pdf"
-    assert file_name("../../etc/passwd") == "etc_passwd.pdf"
+    assert pdf_file_name("Lot 12 pièces", "", "2026-11-25") == "Lot_12_pieces_2026-11-25.pdf"
+    assert pdf_file_name("../../etc/passwd") == "etc_passwd.pdf"

@@ -9,8 +9,9 @@ from enum import StrEnum
 
 from nicegui import events, ui
 
+from batchmail.document_html import pdf_file_name
 from batchmail.errors import BatchMailError, InvalidInput
-from batchmail.printing import SummaryDocument, file_name, summary_filename
+from batchmail.printing import SummaryDocument, summary_filename
 from batchmail.summaries import AgeBucket, AgedBalance, Statement
 from ui import i18n
 from ui.jobs import Job
@@ -243,7 +244,7 @@ class PrintPanel:
                 job.done, job.total = done, total
 
             printed = await printing.batch_pdf(ids, on_progress=progress)
-            name = file_name(i18n.t("print.file.batch", count=printed.pieces), today.isoformat())
+            name = pdf_file_name(i18n.t("print.file.batch", count=printed.pieces), today.isoformat())
             return KEPT.keep(KeptPdf(filename=name, pages=printed.pages, pieces=printed.pieces, pdf=printed.pdf))
 
         job = self.context.jobs.start(KEY, work)
