@@ -6,9 +6,13 @@ piece changes, so a filter over a hundred thousand pieces never decodes lines or
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime
+import itertools
+import operator
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -113,63 +117,152 @@ def select(
     contacts: Mapping[int, Contact],
 ) -> list[PieceSummary]:
     """The summaries matching every criterion, newest first, then by number."""
-    tests = list(_tests(criteria, contacts))
-    rows = [s for s in summaries if all(test(s) for test in tests)] if tests else list(summaries)
-    rows.sort(key=lambda s: (s.date, s.number), reverse=True)
+    rows = _narrow(list(summaries), criteria, contacts)
+    _sort_newest_first(rows)
     return rows
 
 
-Test = Callable[[PieceSummary], bool]
+def _sort_newest_first(rows: list[PieceSummary]) -> None:
+    """Newest first, then by number (descending): two stable sorts on plain attributes, a third faster than one
+    sort on a (date, number) tuple."""
+    rows.sort(key=_NUMBER, reverse=True)
+    rows.sort(key=_DATE, reverse=True)
 
 
-def _tests(c: Criteria, contacts: Mapping[int, Contact]) -> Iterable[Test]:
-    """One predicate per criterion given, the cheapest and most selective first."""
+_NUMBER, _DATE = operator.attrgetter("number"), operator.attrgetter("date")
+
+
+class SummaryIndex:
+    """The store's summaries in selection order (newest first, then by number), also split by type: a typical
+    filter (a type, a year) reads a slice found by bisection instead of testing every piece, and its result needs
+    no sorting. `select` gives the same rows as the function `select`.
+
+    Built once per state of the store (sorting 100,000 pieces is most of the cost); `SummaryIndex(summaries,
+    previous=...)` reuses the previous order when only the contents of pieces changed (a send marks them sent),
+    not their date, number or type, nor which pieces there are.
+    """
+
+    __slots__ = ("_all", "_by_type", "by_id", "summaries")
+
+    summaries: Sequence[PieceSummary]  # as the store gave them, to tell whether the store changed since
+    by_id: dict[int, PieceSummary]
+    _all: list[PieceSummary]  # newest first, then by number
+    _by_type: dict[PieceType, list[PieceSummary]]  # the same order
+
+    def __init__(self, summaries: Sequence[PieceSummary], *, previous: SummaryIndex | None = None) -> None:
+        self.summaries = summaries
+        self.by_id = {s.id: s for s in summaries}
+        if previous is not None and previous._same_order(summaries):
+            self._all = [self.by_id[s.id] for s in previous._all]
+            self._by_type = {t: [self.by_id[s.id] for s in rows] for t, rows in previous._by_type.items()}
+            return
+        self._all = list(summaries)
+        _sort_newest_first(self._all)
+        self._by_type = {t: [] for t in PieceType}
+        for summary in self._all:
+            self._by_type[summary.type].append(summary)
+
+    def holds(self, summaries: Sequence[PieceSummary]) -> bool:
+        """True when `summaries` are exactly those the index was built from (the store did not change since)."""
+        return len(summaries) == len(self.summaries) and all(map(operator.is_, summaries, self.summaries))
+
+    def select(self, criteria: Criteria, contacts: Mapping[int, Contact]) -> list[PieceSummary]:
+        """The summaries matching every criterion, newest first, then by number."""
+        if criteria.ids is not None:
+            rows = [s for i in criteria.ids if (s := self.by_id.get(i)) is not None]
+            _sort_newest_first(rows)
+            return _narrow(rows, dataclasses.replace(criteria, ids=None), contacts)
+        rest = dataclasses.replace(criteria, start=None, end=None)
+        source = self._all
+        types = _types(criteria)
+        if len(types) == 1:
+            (only,) = types
+            source = self._by_type[only]
+            rest.types, rest.side = frozenset(), None
+        return _narrow(_between(source, criteria.start, criteria.end), rest, contacts)
+
+    def _same_order(self, summaries: Sequence[PieceSummary]) -> bool:
+        """True when `summaries` are this index's pieces, in the same places, with the same dates, numbers and
+        types: only their contents changed, so this index's order holds for them."""
+        old = self.summaries
+        if len(old) != len(summaries):
+            return False
+        for at in itertools.compress(range(len(old)), map(operator.is_not, old, summaries)):
+            was, now = old[at], summaries[at]
+            if (was.id, was.date, was.number, was.type) != (now.id, now.date, now.number, now.type):
+                return False
+        return True
+
+
+def _between(rows: list[PieceSummary], start: date | None, end: date | None) -> list[PieceSummary]:
+    """The rows (newest first) dated from `start` to `end` (inclusive, either open), found by bisection."""
+    low = 0 if end is None else bisect.bisect_left(rows, -end.toordinal(), key=_days_back)
+    high = len(rows) if start is None else bisect.bisect_right(rows, -start.toordinal(), key=_days_back)
+    return rows[low:high]
+
+
+def _days_back(summary: PieceSummary) -> int:
+    """Ascending along rows sorted newest first."""
+    return -summary.date.toordinal()
+
+
+def _types(c: Criteria) -> frozenset[PieceType]:
+    """The types the criteria allow; empty when any type will do."""
+    if c.types:
+        return c.types
+    if c.side is not None:
+        return frozenset(t for t in PieceType if t.side is c.side)
+    return frozenset()
+
+
+def _narrow(rows: list[PieceSummary], c: Criteria, contacts: Mapping[int, Contact]) -> list[PieceSummary]:
+    """The rows matching every criterion, in their order; the cheapest and most selective tests first, each one
+    pass over what the previous ones kept."""
     if c.ids is not None:
         ids = c.ids
-        yield lambda s: s.id in ids
-    if c.types:
-        types = c.types
-        yield lambda s: s.type in types
-    elif c.side is not None:
-        side = c.side
-        yield lambda s: s.type.side is side
+        rows = [s for s in rows if s.id in ids]
+    if types := _types(c):
+        rows = [s for s in rows if s.type in types]
     if c.start is not None:
         start = c.start
-        yield lambda s: s.date >= start
+        rows = [s for s in rows if s.date >= start]
     if c.end is not None:
         end = c.end
-        yield lambda s: s.date <= end
-    statuses = c.statuses | (c.group.statuses if c.group else frozenset())
-    if statuses:
-        yield lambda s: s.status in statuses
+        rows = [s for s in rows if s.date <= end]
+    if statuses := c.statuses | (c.group.statuses if c.group else frozenset()):
+        rows = [s for s in rows if s.status in statuses]
     if c.numbers:
         numbers = c.numbers
-        yield lambda s: s.number in numbers
+        rows = [s for s in rows if s.number in numbers]
     if c.contact_ids:
         contact_ids = c.contact_ids
-        yield lambda s: s.contact_id in contact_ids
+        rows = [s for s in rows if s.contact_id in contact_ids]
     if c.min_amount is not None:
         low = c.min_amount
-        yield lambda s: s.total_incl_tax >= low
+        rows = [s for s in rows if s.total_incl_tax >= low]
     if c.max_amount is not None:
         high = c.max_amount
-        yield lambda s: s.total_incl_tax <= high
+        rows = [s for s in rows if s.total_incl_tax <= high]
     if c.nature:
         nature = fold(c.nature)
-        yield lambda s: nature in fold(s.nature)
+        natures = {n for n in {s.nature for s in rows} if nature in fold(n)}  # a few distinct natures to fold
+        rows = [s for s in rows if s.nature in natures]
     if c.overdue_on is not None:
         today = c.overdue_on
-        yield lambda s: s.is_overdue(today)
+        rows = [s for s in rows if s.is_overdue(today)]
     if c.company:
-        wanted = _contacts_where(contacts, lambda ct: fold(c.company) in fold(ct.company))
-        yield lambda s: s.contact_id in wanted
+        company = fold(c.company)
+        by_company = _contacts_where(contacts, lambda ct: company in fold(ct.company))
+        rows = [s for s in rows if s.contact_id in by_company]
     if c.contact_name:
-        wanted_names = _contacts_where(contacts, lambda ct: fold(c.contact_name) in fold(ct.name))
-        yield lambda s: s.contact_id in wanted_names
+        name = fold(c.contact_name)
+        by_name = _contacts_where(contacts, lambda ct: name in fold(ct.name))
+        rows = [s for s in rows if s.contact_id in by_name]
     if c.text:
         needle = fold(c.text.strip())
-        by_name = _contacts_where(contacts, lambda ct: needle in fold(f"{ct.name} {ct.company}"))
-        yield lambda s: s.contact_id in by_name or needle in s.search_text
+        named = _contacts_where(contacts, lambda ct: needle in fold(f"{ct.name} {ct.company}"))
+        rows = [s for s in rows if s.contact_id in named or needle in s.search_text]
+    return rows
 
 
 def _contacts_where(contacts: Mapping[int, Contact], keep: Callable[[Contact], bool]) -> frozenset[int]:

@@ -2,25 +2,26 @@
 pieces for the grid, and quick views of one piece or one contact.
 
 The batch is a list of piece ids kept in the settings store, so it outlives a page reload and a restart and is
-kept apart from whatever the filters show. The grid asks for its rows a page at a time as it scrolls: the last few
-(criteria, sort) results are kept, so scrolling through 20,000 rows does not filter 100,000 pieces again for
-each page. A kept result is used only while the pieces and contacts it was computed from are still the store's
-current ones (the store replaces a piece's frozen summary when the piece changes, and its contacts snapshot when
-a contact changes), so a send or an import shows at once.
+kept apart from whatever the filters show. The grid asks for its rows a page at a time as it scrolls: the store's
+summaries are indexed once (`SummaryIndex`: sorted newest first, split by type), and the last few filters' rows
+and totals are kept, each with its rows in the orders asked for, so scrolling through 20,000 rows is slicing a
+list. The index and what was kept are used only while the pieces and contacts they were computed from are still
+the store's current ones (the store replaces a piece's frozen summary when the piece changes, and its contacts
+snapshot when a contact changes), so a send or an import shows at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import operator
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from batchmail.account_service import CURRENT_USER_KEY
@@ -29,17 +30,18 @@ from batchmail.contacts import Contact, User
 from batchmail.errors import InvalidInput, NotFound
 from batchmail.history import SendRecord
 from batchmail.pieces import ZERO, Piece, PieceType, Status
-from batchmail.selection import Criteria, PieceSummary, fold, select
+from batchmail.selection import Criteria, PieceSummary, SummaryIndex, fold
 
 if TYPE_CHECKING:
     from batchmail.services import PieceRow, Services
 
 BATCH_KEY = "workspace.batch"
 FILTERS_KEY = "workspace.filters"
-_KEPT_RESULTS = 4  # the main grid, the batch grid, a contact's pieces: a few criteria are in use at once
+_KEPT_RESULTS = 8  # the main grid, the batch grid, a contact's pieces, the filters just left: a few at once
 _UNKNOWN = Contact(name="?")
 _TYPE_ORDER = {t: n for n, t in enumerate(PieceType)}
 _STATUS_ORDER = {s: n for n, s in enumerate(Status)}
+_TOTAL, _BALANCE = attrgetter("total_incl_tax"), attrgetter("balance")
 
 
 class SortKey(StrEnum):
@@ -71,12 +73,8 @@ class PieceTotals:
 
     @classmethod
     def of(cls, summaries: Iterable[PieceSummary]) -> PieceTotals:
-        count, total, balance = 0, ZERO, ZERO
-        for summary in summaries:
-            count += 1
-            total += summary.total_incl_tax
-            balance += summary.balance
-        return cls(count=count, total_incl_tax=total, balance=balance)
+        rows = summaries if isinstance(summaries, list) else list(summaries)
+        return cls(count=len(rows), total_incl_tax=sum(map(_TOTAL, rows), ZERO), balance=sum(map(_BALANCE, rows), ZERO))
 
 
 class Page(NamedTuple):
@@ -102,20 +100,29 @@ class ContactView:
 
 
 @dataclass(kw_only=True, slots=True)
-class _Result:
-    criteria: Criteria
-    sort: Sort
-    summaries: list[PieceSummary]  # the store's summaries the result was computed from
-    contacts: Mapping[int, Contact]
+class _Matched:
+    """What one filter matches: its rows newest first, their totals, and the rows in each other order asked."""
+
     rows: list[PieceSummary]
     totals: PieceTotals
+    orders: dict[Sort, list[PieceSummary]] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True, slots=True)
+class _Snapshot:
+    """The store as the kept results were computed from it."""
+
+    index: SummaryIndex
+    contacts: Mapping[int, Contact]
+    results: OrderedDict[Hashable, _Matched] = field(default_factory=OrderedDict)
+    folded: dict[SortKey, dict[int, str]] = field(default_factory=dict)  # contact id -> folded name, company
 
 
 class WorkspaceService:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._results: OrderedDict[int, _Result] = OrderedDict()
-        self._results_lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._snapshot_lock = threading.Lock()  # the snapshot and its results, from several worker threads
         self._batch_lock = threading.Lock()  # read-modify-write of the batch from several worker threads
 
     # -- the grid ----------------------------------------------------------------------------------------------
@@ -125,22 +132,26 @@ class WorkspaceService:
         if start < 0 or count < 0:
             raise InvalidInput(f"page: start {start} and count {count} must not be negative")
 
-        def run() -> Page:
-            result = self._result(criteria, sort or Sort())
-            return Page(rows=_rows(result.rows[start : start + count], result.contacts), total=len(result.rows))
-
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(self._page, criteria, start, count, sort or Sort())
 
     async def matching(self, criteria: Criteria) -> PieceTotals:
         """How many pieces match, their total including tax and their balance due."""
-        return await asyncio.to_thread(lambda: self._result(criteria, Sort()).totals)
+        return await asyncio.to_thread(lambda: self._matched(criteria)[1].totals)
+
+    async def matching_page(self, criteria: Criteria, count: int, sort: Sort | None = None) -> tuple[PieceTotals, Page]:
+        """`matching(criteria)` and `page(criteria, 0, count, sort)` in one call: what a filter change shows."""
+        if count < 0:
+            raise InvalidInput(f"page: count {count} must not be negative")
+
+        def run() -> tuple[PieceTotals, Page]:
+            return self._matched(criteria)[1].totals, self._page(criteria, 0, count, sort or Sort())
+
+        return await asyncio.to_thread(run)
 
     async def matching_ids(self, criteria: Criteria, *, excluding: Iterable[int] = ()) -> list[int]:
         """The ids of every matching piece but `excluding`, newest first (the grid's "All", less what was unticked)."""
         left_out = frozenset(excluding)
-        return await asyncio.to_thread(
-            lambda: [s.id for s in self._result(criteria, Sort()).rows if s.id not in left_out]
-        )
+        return await asyncio.to_thread(lambda: [s.id for s in self._matched(criteria)[1].rows if s.id not in left_out])
 
     # -- the batch ---------------------------------------------------------------------------------------------
 
@@ -217,7 +228,7 @@ class WorkspaceService:
         def run() -> ContactView:
             stores = self._services.stores
             contact = stores.contacts.get(contact_id)
-            pieces = self._result(Criteria(contact_ids=frozenset({contact_id})), Sort())
+            pieces = self._matched(Criteria(contact_ids=frozenset({contact_id})))[1]
             return ContactView(
                 contact=contact,
                 pieces=pieces.rows,
@@ -270,33 +281,50 @@ class WorkspaceService:
 
     # -- internals (worker threads) ---------------------------------------------------------------------------
 
-    def _result(self, criteria: Criteria, sort: Sort) -> _Result:
+    def _page(self, criteria: Criteria, start: int, count: int, sort: Sort) -> Page:
+        snapshot, matched = self._matched(criteria)
+        rows = matched.rows if sort == Sort() else matched.orders.get(sort)
+        if rows is None:
+            rows = sorted(matched.rows, key=_sort_key(sort.key, snapshot), reverse=sort.descending)
+            with self._snapshot_lock:
+                matched.orders[sort] = rows
+        return Page(rows=_rows(rows[start : start + count], snapshot.contacts), total=len(rows))
+
+    def _matched(self, criteria: Criteria) -> tuple[_Snapshot, _Matched]:
+        """The kept result of `criteria` on the store as it is now, computed when there is none."""
+        snapshot = self._current()
+        key = _key(criteria)
+        with self._snapshot_lock:
+            kept = snapshot.results.get(key)
+            if kept is not None:
+                snapshot.results.move_to_end(key)
+                return snapshot, kept
+        rows = snapshot.index.select(criteria, snapshot.contacts)
+        matched = _Matched(rows=rows, totals=PieceTotals.of(rows))
+        with self._snapshot_lock:
+            snapshot.results[key] = matched
+            while len(snapshot.results) > _KEPT_RESULTS:
+                snapshot.results.popitem(last=False)
+        return snapshot, matched
+
+    def _current(self) -> _Snapshot:
+        """The index of the store's summaries and its contacts as they are now, built again when either changed."""
         summaries = self._services.stores.pieces.summaries()
         contacts = self._services.stores.contacts.by_id()
-        with self._results_lock:
-            for key, kept in self._results.items():
-                if kept.criteria == criteria and kept.sort == sort and _same(kept, summaries, contacts):
-                    self._results.move_to_end(key)
+        with self._snapshot_lock:
+            kept = self._snapshot
+            if kept is not None and kept.index.holds(summaries):
+                if kept.contacts is contacts:
                     return kept
-        rows = select(summaries, criteria, contacts)
-        if sort != Sort():
-            rows.sort(key=_sort_key(sort.key, contacts), reverse=sort.descending)
-        result = _Result(
-            criteria=dataclasses.replace(criteria),
-            sort=sort,
-            summaries=summaries,
-            contacts=contacts,
-            rows=rows,
-            totals=PieceTotals.of(rows),
-        )
-        with self._results_lock:
-            self._results[id(result)] = result
-            while len(self._results) > _KEPT_RESULTS:
-                self._results.popitem(last=False)
-        return result
+                index = kept.index
+            else:
+                # Built under the lock: a thread asking meanwhile waits for this index instead of sorting too.
+                index = SummaryIndex(summaries, previous=kept.index if kept is not None else None)
+            self._snapshot = _Snapshot(index=index, contacts=contacts)
+            return self._snapshot
 
-    def _summaries_by_id(self) -> dict[int, PieceSummary]:
-        return {s.id: s for s in self._services.stores.pieces.summaries()}
+    def _summaries_by_id(self) -> Mapping[int, PieceSummary]:
+        return self._current().index.by_id
 
     def _current_batch(self, known: Mapping[int, PieceSummary] | None = None) -> list[int]:
         known = self._summaries_by_id() if known is None else known
@@ -310,13 +338,8 @@ class WorkspaceService:
         return PieceTotals.of(known[i] for i in self._current_batch(known))
 
 
-def _same(kept: _Result, summaries: Sequence[PieceSummary], contacts: Mapping[int, Contact]) -> bool:
-    """True while the store still holds exactly the summaries and contacts `kept` was computed from."""
-    return (
-        kept.contacts is contacts
-        and len(kept.summaries) == len(summaries)
-        and all(map(operator.is_, kept.summaries, summaries))
-    )
+def _key(criteria: Criteria) -> Hashable:
+    return tuple(getattr(criteria, f.name) for f in dataclasses.fields(criteria))
 
 
 def _rows(summaries: Iterable[PieceSummary], contacts: Mapping[int, Contact]) -> list[PieceRow]:
@@ -329,22 +352,21 @@ def _rows(summaries: Iterable[PieceSummary], contacts: Mapping[int, Contact]) ->
     return rows
 
 
-def _sort_key(key: SortKey, contacts: Mapping[int, Contact]) -> Callable[[PieceSummary], Any]:
-    def name_of(summary: PieceSummary) -> str:
-        return fold(contacts.get(summary.contact_id, _UNKNOWN).name)
-
-    def company_of(summary: PieceSummary) -> str:
-        return fold(contacts.get(summary.contact_id, _UNKNOWN).company)
-
+def _sort_key(key: SortKey, snapshot: _Snapshot) -> Callable[[PieceSummary], Any]:
+    if key in (SortKey.contact, SortKey.company):
+        attribute = "name" if key is SortKey.contact else "company"
+        folded = snapshot.folded.get(key)
+        if folded is None:
+            folded = snapshot.folded[key] = {i: fold(getattr(c, attribute)) for i, c in snapshot.contacts.items()}
+        unknown = fold(getattr(_UNKNOWN, attribute))
+        return lambda s: folded.get(s.contact_id, unknown)
     keys: dict[SortKey, Callable[[PieceSummary], Any]] = {
-        SortKey.number: lambda s: s.number,
+        SortKey.number: attrgetter("number"),
         SortKey.type: lambda s: _TYPE_ORDER[s.type],
-        SortKey.date: lambda s: s.date,
+        SortKey.date: attrgetter("date"),
         SortKey.due_date: lambda s: s.due_date or date.min,
-        SortKey.contact: name_of,
-        SortKey.company: company_of,
-        SortKey.total: lambda s: s.total_incl_tax,
-        SortKey.balance: lambda s: s.balance,
+        SortKey.total: _TOTAL,
+        SortKey.balance: _BALANCE,
         SortKey.status: lambda s: _STATUS_ORDER[s.status],
         SortKey.last_sent: lambda s: s.last_sent or date.min,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from datetime import date
 from decimal import Decimal as D
 
@@ -10,7 +12,7 @@ import pytest
 from batchmail.contacts import Contact
 from batchmail.errors import InvalidInput
 from batchmail.pieces import Line, Payment, Piece, PieceType, Side, Status, StatusGroup
-from batchmail.selection import Criteria, Period, PieceSummary, fold, select
+from batchmail.selection import Criteria, Period, PieceSummary, SummaryIndex, fold, select
 
 CONTACTS = {
     1: Contact(id=1, company="L'Atelier d'Élodie", name="Élodie Lefèvre", emails=["elodie@example.fr"]),
@@ -61,28 +63,29 @@ def test_no_criteria_returns_everything_newest_first() -> None:
     assert [s.id for s in rows] == [2, 5, 4, 1, 3, 6]
 
 
-@pytest.mark.parametrize(
-    ("criteria", "expected"),
-    [
-        (Criteria(types=frozenset({PieceType.invoice})), [1, 2, 3]),
-        (Criteria(side=Side.supplier), [5]),
-        (Criteria(statuses=frozenset({Status.validated})), [1, 5]),
-        (Criteria(group=StatusGroup.unpaid), [1, 2, 5, 6]),
-        (Criteria(contact_ids=frozenset({2})), [2, 4]),
-        (Criteria(min_amount=D("100"), max_amount=D("360")), [1, 4]),  # 120.00 and 360.00 incl. tax
-        (Criteria(nature="MAINT"), [1]),
-        (Criteria(company="muller"), [2, 4]),
-        (Criteria(contact_name="elodie"), [1, 3, 6]),
-        (Criteria(text="eglise"), [2]),  # in the notes, without the accent
-        (Criteria(text="o briain"), [5]),  # the supplier's name, without accents
-        (Criteria(text="FA-2026-00003"), [3]),
-        (Criteria(numbers=frozenset({"FA-2026-00001", "AV-2025-00006"})), [1, 6]),
-        (Criteria(overdue_on=date(2026, 11, 25)), [1, 2, 5]),  # not the credit note
-        (Criteria(ids=frozenset({3, 4})), [3, 4]),
-    ],
-)
+EACH_CRITERION = [
+    (Criteria(types=frozenset({PieceType.invoice})), [1, 2, 3]),
+    (Criteria(side=Side.supplier), [5]),
+    (Criteria(statuses=frozenset({Status.validated})), [1, 5]),
+    (Criteria(group=StatusGroup.unpaid), [1, 2, 5, 6]),
+    (Criteria(contact_ids=frozenset({2})), [2, 4]),
+    (Criteria(min_amount=D("100"), max_amount=D("360")), [1, 4]),  # 120.00 and 360.00 incl. tax
+    (Criteria(nature="MAINT"), [1]),
+    (Criteria(company="muller"), [2, 4]),
+    (Criteria(contact_name="elodie"), [1, 3, 6]),
+    (Criteria(text="eglise"), [2]),  # in the notes, without the accent
+    (Criteria(text="o briain"), [5]),  # the supplier's name, without accents
+    (Criteria(text="FA-2026-00003"), [3]),
+    (Criteria(numbers=frozenset({"FA-2026-00001", "AV-2025-00006"})), [1, 6]),
+    (Criteria(overdue_on=date(2026, 11, 25)), [1, 2, 5]),  # not the credit note
+    (Criteria(ids=frozenset({3, 4})), [3, 4]),
+]
+
+
+@pytest.mark.parametrize(("criteria", "expected"), EACH_CRITERION)
 def test_each_criterion(criteria: Criteria, expected: list[int]) -> None:
     assert ids(criteria) == expected
+    assert sorted(s.id for s in SummaryIndex(SUMMARIES).select(criteria, CONTACTS)) == expected
 
 
 def test_criteria_combine() -> None:
@@ -112,3 +115,47 @@ def test_fold_removes_case_and_accents() -> None:
     assert fold("L'Atelier d'Élodie") == "l'atelier d'elodie"
     assert fold("Ó Briain") == "o briain"
     assert fold("MÜLLER") == "muller"
+
+
+def test_the_index_selects_as_select_does_over_many_pieces() -> None:
+    """Same rows in the same order (newest first, then by number) for single and mixed criteria, periods that
+    start or end between pieces, and a batch of ids."""
+    rng = random.Random(5)
+    pieces = []
+    for pid in range(1, 401):
+        ptype = rng.choice(list(PieceType))
+        day = date.fromordinal(date(2024, 1, 1).toordinal() + rng.randrange(900))
+        status = rng.choice(list(Status))
+        pieces.append(piece(pid, ptype, day, rng.choice([1, 2, 3]), str(rng.randint(5, 900)), status))
+    summaries = [PieceSummary.of(p) for p in pieces]
+    index = SummaryIndex(summaries)
+    year = Period.parse("2025")
+    for criteria in [
+        Criteria(),
+        Criteria(types=frozenset({PieceType.invoice})).with_period(year),
+        Criteria(types=frozenset({PieceType.quote, PieceType.order}), start=date(2024, 3, 15)),
+        Criteria(side=Side.supplier, end=date(2025, 2, 10), group=StatusGroup.unpaid),
+        Criteria(side=Side.customer, types=frozenset({PieceType.supplier_invoice})),  # the types win
+        Criteria(start=date(2025, 6, 1), end=date(2025, 5, 1)),
+        Criteria(types=frozenset({PieceType.credit_note}), company="muller", max_amount=D("300")),
+        Criteria(ids=frozenset(range(3, 400, 7)), side=Side.customer, text="fa-2024"),
+    ]:
+        assert index.select(criteria, CONTACTS) == select(summaries, criteria, CONTACTS), criteria
+
+
+def test_an_index_built_again_follows_the_pieces() -> None:
+    """From the previous index: contents that changed show, and a changed date or a new piece reorders."""
+    index = SummaryIndex(SUMMARIES)
+    invoices = Criteria(types=frozenset({PieceType.invoice}), statuses=frozenset({Status.sent}))
+    assert [s.id for s in index.select(invoices, CONTACTS)] == [2]
+
+    paid = [dataclasses.replace(s, status=Status.sent) if s.id == 1 else s for s in SUMMARIES]
+    assert not index.holds(paid)
+    again = SummaryIndex(paid, previous=index)
+    assert again.holds(paid)
+    assert [s.id for s in again.select(invoices, CONTACTS)] == [2, 1]
+
+    moved = [dataclasses.replace(s, date=date(2026, 12, 1)) if s.id == 3 else s for s in paid]
+    assert [s.id for s in SummaryIndex(moved, previous=again).select(Criteria(), CONTACTS)] == [3, 2, 5, 4, 1, 6]
+    added = [*paid, PieceSummary.of(piece(7, PieceType.invoice, date(2026, 10, 4), 2, "10", Status.sent))]
+    assert [s.id for s in SummaryIndex(added, previous=again).select(invoices, CONTACTS)] == [2, 7, 1]

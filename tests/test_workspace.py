@@ -17,7 +17,7 @@ from batchmail.history import SendRecord
 from batchmail.pieces import Line, Payment, Piece, PieceType, Status
 from batchmail.selection import Criteria
 from batchmail.services import PieceRow, Services
-from batchmail.workspace import PieceTotals, Sort, SortKey
+from batchmail.workspace import Page, PieceTotals, Sort, SortKey
 
 CONTACTS = [
     Contact(id=1, company="L'Atelier d'Élodie", name="Élodie Lefèvre", emails=["elodie@example.fr"]),
@@ -110,6 +110,26 @@ async def test_matching_totals_and_ids(services: Services) -> None:
     assert await workspace.matching_ids(invoices, excluding=ids[:2]) == ids[2:]
 
 
+async def test_matching_page_gives_the_totals_and_the_first_rows(services: Services) -> None:
+    """What a filter change shows, in one call; the next rows in the same order come from `page`."""
+    workspace = services.workspace
+    invoices = Criteria(types=frozenset({PieceType.invoice}))
+    biggest_first = Sort(key=SortKey.total, descending=True)
+    totals, first = await workspace.matching_page(invoices, 2, biggest_first)
+    assert totals == await workspace.matching(invoices)
+    assert [r.summary.total_incl_tax for r in first.rows] == [D("1200.00"), D("120.00")] and first.total == 4
+    rest = await workspace.page(invoices, 2, 10, biggest_first)
+    assert [r.summary.total_incl_tax for r in rest.rows] == [D("60.00"), D("24.00")]
+
+    await workspace.add_to_batch(await workspace.matching_ids(Criteria(contact_ids=frozenset({1}))))
+    batch, rows = await workspace.matching_page(Criteria(ids=frozenset(await workspace.batch_ids())), 100)
+    assert batch == await workspace.batch_summary() and numbers(rows.rows) == ["FA-2026-00001", "FA-2026-00003"]
+    nothing, empty = await workspace.matching_page(Criteria(ids=frozenset()), 100)
+    assert nothing.count == 0 and empty == Page(rows=[], total=0)
+    with pytest.raises(InvalidInput):
+        await workspace.matching_page(invoices, -1)
+
+
 async def test_a_changed_piece_or_contact_shows_at_once(services: Services) -> None:
     """The kept result of a filter is not served once the pieces or the contacts it was computed from changed."""
     workspace = services.workspace
@@ -117,9 +137,16 @@ async def test_a_changed_piece_or_contact_shows_at_once(services: Services) -> N
     assert (await workspace.page(validated, 0, 10)).total == 1
     piece = services.stores.pieces.by_number("FA-2026-00001")
     assert piece is not None
+    by_status = Sort(key=SortKey.status, descending=False)
+    assert (await workspace.page(Criteria(), 0, 1, by_status)).rows[0].summary.number == "FA-2026-00004"  # draft
     piece.status = Status.sent
     services.stores.pieces.update(piece)
     assert (await workspace.page(validated, 0, 10)).total == 0
+    draft = services.stores.pieces.by_number("FA-2026-00004")
+    assert draft is not None
+    draft.status = Status.cancelled
+    services.stores.pieces.update(draft)
+    assert (await workspace.page(Criteria(), 0, 1, by_status)).rows[0].summary.number == "FA-2026-00002"  # sent, newest
 
     by_company = Criteria(company="muller")
     assert (await workspace.matching(by_company)).count == 2

@@ -1,5 +1,5 @@
 """The batch workspace in Chromium, on the demo data: filter, select all, add to the batch, filter on another
-contact, add two rows by right-click, check the batch against the store, reload, switch to English."""
+contact, add two rows by right-click, check the batch against the store, reload, switch to English, sort."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -18,17 +20,25 @@ from batchmail.formatting import format_money
 from batchmail.pieces import PieceType, Status
 from batchmail.selection import Criteria, Period, PieceSummary
 from batchmail.services import Services
-from batchmail.workspace import PieceTotals
+from batchmail.workspace import PieceTotals, Sort, SortKey
 from tests.e2e.test_batch_page import ARTIFACTS, choose, last_month
 
 GRID = "[data-testid=piece-grid]"
 
 
-def store_expectations(data_dir: Path, period: str) -> tuple[PieceTotals, Contact, list[PieceSummary], PieceTotals]:
-    """From the store, before the app opens it: the validated invoices of `period`; a contact with two other
-    pieces at the top of its list (newest first), their numbers, and the totals of the batch they all make."""
+class Expected(NamedTuple):
+    invoices: PieceTotals  # the validated invoices of the period
+    contact: Contact  # a contact with two other pieces at the top of its list (newest first)
+    top: list[PieceSummary]  # those two pieces
+    batch: PieceTotals  # the batch they all make
+    cheapest_of_contact: Decimal  # the smallest total incl. tax of the contact's pieces
+    cheapest: Decimal  # the smallest of all
 
-    async def run() -> tuple[PieceTotals, Contact, list[PieceSummary], PieceTotals]:
+
+def store_expectations(data_dir: Path, period: str) -> Expected:
+    """From the store, before the app opens it."""
+
+    async def run() -> Expected:
         services = Services.open(data_dir)
         try:
             workspace = services.workspace
@@ -45,7 +55,17 @@ def store_expectations(data_dir: Path, period: str) -> tuple[PieceTotals, Contac
             await workspace.add_to_batch([*first, *(s.id for s in top)])
             batch = await workspace.batch_summary()
             await workspace.clear_batch()
-            return await workspace.matching(invoices), contact, top, batch
+            smallest = Sort(key=SortKey.total, descending=False)
+            of_contact = await workspace.page(Criteria(contact_ids=frozenset({contact.id})), 0, 1, smallest)
+            of_all = await workspace.page(Criteria(), 0, 1, smallest)
+            return Expected(
+                invoices=await workspace.matching(invoices),
+                contact=contact,
+                top=top,
+                batch=batch,
+                cheapest_of_contact=of_contact.rows[0].summary.total_incl_tax,
+                cheapest=of_all.rows[0].summary.total_incl_tax,
+            )
         finally:
             services.close()
 
@@ -68,7 +88,8 @@ def grid_row(page: Page, index: int, container: str = "center-cols") -> Locator:
 @pytest.mark.browser
 def test_filter_add_to_batch_reload_and_english(demo_dir: Path, start_app: Callable[[Path], str], page: Page) -> None:
     period = last_month(date.today())
-    invoices, contact, top, batch = store_expectations(demo_dir, period)
+    expected = store_expectations(demo_dir, period)
+    invoices, contact, top, batch = expected.invoices, expected.contact, expected.top, expected.batch
     assert invoices.count > 1
 
     page.goto(start_app(demo_dir))
@@ -85,6 +106,7 @@ def test_filter_add_to_batch_reload_and_english(demo_dir: Path, start_app: Calla
     expect(page.get_by_test_id("batch-summary")).to_have_text(totals_text(invoices, "fr"))
 
     page.get_by_test_id("filter-reset").click()
+    expect(page.get_by_test_id("filter-period")).to_have_value("")  # the filters are built again, empty
     contact_filter = page.get_by_test_id("filter-contact")
     contact_filter.click()
     page.keyboard.type(contact.name.split()[0])
@@ -113,3 +135,9 @@ def test_filter_add_to_batch_reload_and_english(demo_dir: Path, start_app: Calla
     expect(grid_row(page, 0)).to_contain_text(format_money(top[0].total_incl_tax, "en"))
     expect(page.locator("[data-testid=batch-grid] .ag-center-cols-container .ag-row").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "workspace-en.png"))
+
+    # Sorted by total, smallest first: new filters keep that order from their first rows on.
+    page.locator(f"{GRID} .ag-header-cell-text", has_text="Total incl. tax").click()
+    expect(grid_row(page, 0).locator("[col-id=total]")).to_have_text(format_money(expected.cheapest_of_contact, "en"))
+    page.get_by_test_id("filter-reset").click()
+    expect(grid_row(page, 0).locator("[col-id=total]")).to_have_text(format_money(expected.cheapest, "en"))

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from batchmail.selection import Criteria
-from batchmail.workspace import Page, PieceTotals, Sort, WorkspaceService
+from batchmail.workspace import Page, Sort, WorkspaceService
 from ui import i18n
-from ui.components.piece_grid import MenuItem, MenuTarget, Opener, PieceGrid, open_items
+from ui.components.piece_grid import BLOCK_ROWS, MenuItem, MenuTarget, Opener, PieceGrid, open_items
 from ui.components.selection_panel import totals_text
 
 
@@ -39,7 +39,8 @@ class BatchPanel:
     async def load(self) -> None:
         self._ids = frozenset(await self.workspace.batch_ids())
 
-    def build(self, *, height: str) -> None:
+    async def build(self, *, height: str) -> None:
+        """The panel, showing the batch as it is now (its first rows come with the page)."""
         open_piece, open_contact = self._open_piece, self._open_contact
         with ui.card().classes("w-full h-full gap-2 p-3").props("flat bordered data-testid=batch-panel"):
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
@@ -55,6 +56,7 @@ class BatchPanel:
                 )
                 self.clear_button.tooltip(i18n.t("batch.clear"))
             self.summary = ui.label().classes("text-sm font-medium text-grey-9").props("data-testid=batch-summary")
+            first = await self._totals_and_first(Sort())
             self.grid = PieceGrid(
                 self._rows,
                 compact=True,
@@ -70,38 +72,40 @@ class BatchPanel:
                     *open_items(open_piece, open_contact),
                 ),
                 test_id="batch-grid",
+                first=first,
             )
 
     async def show(self) -> None:
-        """Count, totals and rows of the batch as it is now."""
-        totals = await self.workspace.batch_summary()
-        self._show_totals(totals)
-        self.grid.reset()
+        """Count, totals and rows of the batch as it is now (`load` first for its latest pieces)."""
+        sort = self.grid.sort
+        self.grid.reset(await self._totals_and_first(sort), sort)
 
     async def add(self, piece_ids: list[int]) -> None:
-        self._show_totals(await self.workspace.add_to_batch(piece_ids))
+        await self.workspace.add_to_batch(piece_ids)
         await self._changed()
 
     async def remove(self, piece_ids: list[int]) -> None:
-        self._show_totals(await self.workspace.remove_from_batch(piece_ids))
+        await self.workspace.remove_from_batch(piece_ids)
         await self._changed()
 
     async def clear(self) -> None:
         await self.workspace.clear_batch()
-        self._show_totals(await self.workspace.batch_summary())
         await self._changed()
 
     # -- internals ---------------------------------------------------------------------------------------------
 
     async def _changed(self) -> None:
         await self.load()
-        self.grid.reset()
+        await self.show()
         await self._on_changed()
 
-    def _show_totals(self, totals: PieceTotals) -> None:
+    async def _totals_and_first(self, sort: Sort) -> Page:
+        """Show the batch's count and totals; its first rows in `sort` order."""
+        totals, first = await self.workspace.matching_page(Criteria(ids=self._ids), BLOCK_ROWS, sort)
         self.summary.text = totals_text(totals, "batch.summary", "batch.empty")
         self.clear_button.set_enabled(totals.count > 0)
         self.remove_button.set_enabled(totals.count > 0)
+        return first
 
     async def _rows(self, start: int, count: int, sort: Sort) -> Page:
         if not self._ids:

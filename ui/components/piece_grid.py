@@ -1,6 +1,8 @@
 """The pieces grid: AG Grid's infinite row model, fed a block of rows at a time by the workspace service as the
 user scrolls, so 20,000 matching rows cost the page nothing (ui/static/piece_grid.js is its browser half).
 
+The first block comes with the page, and with each new set of criteria (`reset(first)`), so the grid shows rows
+without first asking for them over the websocket; later blocks are asked for as the user scrolls.
 Sorting is done by the service (a click on a header asks again from row 0). The selection travels as ids or as
 "all matching, except these", never as rows: NiceGUI caps a browser-to-server message at 1 MB.
 """
@@ -22,6 +24,7 @@ from ui import i18n
 RowSource = Callable[[int, int, Sort], Awaitable[Page]]  # (start, count, sort) -> rows and how many match
 BLOCK_ROWS = 100
 ROW_HEIGHT, HEADER_HEIGHT = 34, 38
+ROW_BUFFER = 4  # rows drawn beyond the visible ones (AG Grid's default 10): every row drawn is restyled on changes
 _JS_TIMEOUT = 5.0
 _SORT_KEYS = {key.value: key for key in SortKey}
 _SCRIPT = (Path(__file__).resolve().parent.parent / "static" / "piece_grid.js").read_text(encoding="utf-8")
@@ -107,19 +110,23 @@ class PieceGrid:
         on_open: Callable[[int], Awaitable[None]] | None = None,
         menu: tuple[MenuItem, ...] = (),
         test_id: str = "piece-grid",
+        first: Page | None = None,
     ) -> None:
+        """`first`: the rows from 0 in the default order (date, newest first), shown as soon as the grid is."""
         self._source = source
         self._in_batch = in_batch
         self._on_count = on_count
         self._on_open = on_open
         self._target = MenuTarget(piece_id=None, contact_id=None, on_selection=True)
+        self._asked: tuple[str | None, bool] = (SortKey.date.value, True)  # as the columns open: text("date", ...)
+        self.sort = Sort()  # the order the browser last asked rows in
         with ui.element("div").classes("w-full relative") as self.container:
             self.grid = ui.aggrid(_options(compact, batch_column), theme="quartz", auto_size_columns=True)
         self.grid.classes("w-full piece-grid").style(f"height: {height}").props(f"data-testid={test_id}")
         gid = self.grid.id
         self.grid.options.update(
             {
-                ":datasource": f"BatchMailGrid.datasource({gid})",
+                ":datasource": f"BatchMailGrid.datasource({gid}, {self._block(first)})",
                 ":onRowSelected": f"e => BatchMailGrid.rowSelected({gid}, e)",
                 ":onSelectionChanged": f"e => BatchMailGrid.selectionChanged({gid}, e)",
                 ":onCellContextMenu": f"e => BatchMailGrid.contextMenu({gid}, e)",
@@ -142,9 +149,12 @@ class PieceGrid:
                         ui.icon(item.icon, size="xs", color="grey-8")
                         ui.label(item.label)
 
-    def reset(self) -> None:
-        """The rows' criteria changed: fetch from the top, select nothing."""
-        self._js(f"BatchMailGrid.reset({self.grid.id})")
+    def reset(self, first: Page | None = None, sort: Sort | None = None) -> None:
+        """The rows' criteria changed: show them from the top, select nothing. `first`: the first rows, in `sort`
+        order (what `self.sort` was when they were asked for), shown without asking for them unless the user
+        sorted the grid otherwise meanwhile."""
+        block = self._block(first if sort == self.sort else None)
+        self._js(f"BatchMailGrid.reset({self.grid.id}, {block})")
 
     def refresh(self) -> None:
         """The rows changed but not the criteria: fetch the blocks again, keep the selection and the scroll."""
@@ -172,12 +182,13 @@ class PieceGrid:
     async def _rows_wanted(self, event: events.GenericEventArguments) -> None:
         wanted = event.args
         start, end = int(wanted["start"]), int(wanted["end"])
-        key = wanted.get("sort")
-        sort = Sort(key=_SORT_KEYS[key], descending=bool(wanted.get("descending"))) if key in _SORT_KEYS else Sort()
-        page = await self._source(start, max(end - start, 0), sort)
-        batch = self._in_batch()
-        rows = json.dumps([_row(row, row.summary.id in batch) for row in page.rows], ensure_ascii=False)
-        self._js(f"BatchMailGrid.deliver({self.grid.id}, {int(wanted['request'])}, {rows}, {page.total})")
+        key, descending = wanted.get("sort"), bool(wanted.get("descending"))
+        self._asked = (key, descending)
+        self.sort = Sort(key=_SORT_KEYS[key], descending=descending) if key in _SORT_KEYS else Sort()
+        page = await self._source(start, max(end - start, 0), self.sort)
+        self._js(
+            f"BatchMailGrid.deliver({self.grid.id}, {int(wanted['request'])}, {self._rows_json(page)}, {page.total})"
+        )
 
     def _count_changed(self, event: events.GenericEventArguments) -> None:
         if self._on_count:
@@ -199,6 +210,19 @@ class PieceGrid:
     def _js(self, code: str) -> None:
         self.grid.client.run_javascript(code)
 
+    def _block(self, first: Page | None) -> str:
+        """`first` for the browser, with the order it is in ("null": none)."""
+        if first is None:
+            return "null"
+        sort, descending = json.dumps(self._asked[0]), json.dumps(self._asked[1])
+        return (
+            f'{{"rows": {self._rows_json(first)}, "total": {first.total}, "sort": {sort}, "descending": {descending}}}'
+        )
+
+    def _rows_json(self, page: Page) -> str:
+        batch = self._in_batch()
+        return json.dumps([_row(row, row.summary.id in batch) for row in page.rows], ensure_ascii=False)
+
 
 def _options(compact: bool, batch_column: bool) -> dict[str, Any]:
     return {
@@ -219,6 +243,7 @@ def _options(compact: bool, batch_column: bool) -> dict[str, Any]:
         "rowHeight": ROW_HEIGHT,
         "headerHeight": HEADER_HEIGHT,
         "animateRows": False,
+        "rowBuffer": ROW_BUFFER,
         "suppressCellFocus": True,
     }
 

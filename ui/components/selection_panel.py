@@ -11,10 +11,10 @@ from nicegui import ui
 from batchmail.errors import InvalidInput
 from batchmail.selection import Criteria
 from batchmail.services import Services
-from batchmail.workspace import Page, PieceTotals, Sort
+from batchmail.workspace import Page, PieceTotals, Sort, WorkspaceService
 from ui import i18n
 from ui.components.filter_bar import FilterBar
-from ui.components.piece_grid import MenuItem, MenuTarget, Opener, PieceGrid, open_items
+from ui.components.piece_grid import BLOCK_ROWS, MenuItem, MenuTarget, Opener, PieceGrid, open_items
 from ui.filters import FilterForm
 
 
@@ -34,6 +34,16 @@ def totals_text(totals: PieceTotals, key: str, none_key: str) -> str:
     if not totals.count:
         return i18n.t(none_key)
     return i18n.count_of(key, totals.count, total=i18n.money(totals.total_incl_tax), balance=i18n.money(totals.balance))
+
+
+async def warm_up(workspace: WorkspaceService) -> None:
+    """Compute what the batch page opens on (the remembered filters' count, totals and first rows) so that the
+    first page open after the app starts does not wait for a hundred thousand pieces to be indexed."""
+    try:
+        criteria = FilterForm.from_dict(await workspace.remembered_filters()).criteria()
+    except InvalidInput:
+        criteria = Criteria()  # the page will say what is wrong; the index is what takes time
+    await workspace.matching_page(criteria, BLOCK_ROWS)
 
 
 class SelectionPanel:
@@ -81,6 +91,7 @@ class SelectionPanel:
                 ui.button(
                     i18n.t("batch.remove"), icon="playlist_remove", on_click=lambda: self._remove_selected()
                 ).props("outline dense no-caps data-testid=remove-from-batch").classes("px-2")
+        first = await self._match(form, Sort())
         self.grid = PieceGrid(
             self._rows,
             in_batch=self._in_batch,
@@ -89,14 +100,14 @@ class SelectionPanel:
             on_count=self._count_changed,
             on_open=self._open_piece,
             menu=self._menu(),
+            first=first,
         )
         self._count_changed(0)
-        await self._apply(form)
 
     async def refresh(self) -> None:
         """The pieces changed (a send, the batch): count, totals and rows again, selection and scroll kept."""
         if self.criteria is not None:
-            await self._show_match(self.criteria)
+            await self._show_match(self.criteria, rows=0, sort=self.grid.sort)
         self.grid.refresh()
 
     async def selected_ids(self, target: MenuTarget | None = None) -> list[int]:
@@ -116,24 +127,31 @@ class SelectionPanel:
             await self.workspace.remember_filters(form.to_dict())
 
     async def _apply(self, form: FilterForm) -> None:
+        sort = self.grid.sort
+        first = await self._match(form, sort)
+        if first is not None:
+            self.grid.reset(first, sort)
+
+    async def _match(self, form: FilterForm, sort: Sort) -> Page | None:
+        """Take the form's criteria, show their count and totals, and give their first rows in `sort` order; None
+        when the form cannot be read or newer filters came in meanwhile."""
         try:
             criteria = form.criteria()
         except InvalidInput as err:
             self.match_label.text = i18n.t("filter.invalid", error=err)
-            return
+            return None
         self.criteria = criteria
-        if await self._show_match(criteria):
-            self.grid.reset()
+        return await self._show_match(criteria, rows=BLOCK_ROWS, sort=sort)
 
-    async def _show_match(self, criteria: Criteria) -> bool:
-        """Show the count and totals; False when newer filters came in meanwhile."""
+    async def _show_match(self, criteria: Criteria, *, rows: int, sort: Sort) -> Page | None:
+        """Show the count and totals and give the first `rows` rows; None when newer filters came in meanwhile."""
         self._generation += 1
         generation = self._generation
-        totals = await self.workspace.matching(criteria)
+        totals, first = await self.workspace.matching_page(criteria, rows, sort)
         if generation != self._generation:
-            return False
+            return None
         self.match_label.text = totals_text(totals, "match.count", "match.none")
-        return True
+        return first
 
     async def _rows(self, start: int, count: int, sort: Sort) -> Page:
         if self.criteria is None:

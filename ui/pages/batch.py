@@ -3,7 +3,7 @@ the treatments below."""
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import app, background_tasks, ui
 
 from batchmail.errors import BatchMailError
 from batchmail.services import Services
@@ -11,19 +11,22 @@ from ui import i18n
 from ui.components.batch_panel import BatchPanel
 from ui.components.drawers import Drawers
 from ui.components.piece_grid import add_script
-from ui.components.selection_panel import SelectionPanel
+from ui.components.selection_panel import SelectionPanel, warm_up
 from ui.components.treatment_area import treatment_area
 from ui.jobs import Jobs
 from ui.layout import frame
 from ui.treatments.base import WorkspaceContext
 
-# The first filter runs before the page is sent; over a hundred thousand pieces it may take a second.
+# The first filter runs before the page is sent; over a hundred thousand pieces it may take a second (less once
+# `warm_up`, started with the app, has indexed the pieces).
 PAGE_BUILD_TIMEOUT = 30.0
 SELECTION_GRID_HEIGHT = "max(280px, calc(100vh - 560px))"
 BATCH_GRID_HEIGHT = "220px"
 
 
 def register(services: Services, jobs: Jobs) -> None:
+    app.on_startup(lambda: background_tasks.create(warm_up(services.workspace), name="warm-up-workspace"))
+
     @ui.page("/", response_timeout=PAGE_BUILD_TIMEOUT)
     async def batch_page() -> None:
         async with frame(services, "/"):
@@ -58,14 +61,21 @@ async def _workspace(services: Services, jobs: Jobs) -> None:
     )
     await selection.build()
     with ui.row().classes("w-full gap-3 no-wrap items-stretch"):
-        with ui.column().classes("w-1/2 shrink-0"):
-            batch.build(height=BATCH_GRID_HEIGHT)
-        with ui.column().classes("grow min-w-0"):
-            context = WorkspaceContext(
-                services=services, jobs=jobs, batch_ids=services.workspace.batch_ids, changed=pieces_changed
-            )
-            await treatment_area(context)
-    await batch.show()
+        batch_column = ui.column().classes("w-1/2 shrink-0")
+        treatment_column = ui.column().classes("grow min-w-0")
+    # The page leaves here with the filters and the first rows of the grid; the batch and the treatments follow
+    # over the websocket, so the browser builds one grid, not two, before the user sees rows.
+    try:
+        await ui.context.client.connected(timeout=PAGE_BUILD_TIMEOUT)
+    except TimeoutError:
+        return  # the browser went away
+    with batch_column:
+        await batch.build(height=BATCH_GRID_HEIGHT)
+    with treatment_column:
+        context = WorkspaceContext(
+            services=services, jobs=jobs, batch_ids=services.workspace.batch_ids, changed=pieces_changed
+        )
+        await treatment_area(context)
 
 
 def _offer_demo(services: Services) -> None:

@@ -2,8 +2,13 @@
 // the user scrolls (the rows never sit in the page), and a selection that can stand for "every matching piece"
 // (the All button) without the browser holding them all. The server is only ever told ids: the ticked ones, or
 // "all, except these" (NiceGUI caps a browser-to-server message at 1 MB).
+// The first block of rows comes with the page and with each reset ({rows, total, sort, descending}): it is shown
+// at once when the grid asks for rows from 0 in that order, without a round trip to the server.
 window.BatchMailGrid = (() => {
   const grids = new Map();
+  // Grids whose block from the page was shown, or outdated by a reset: a grid built again later (NiceGUI builds a
+  // grid added after the page loaded twice) gets it only until then.
+  const preloadDone = new Set();
 
   // During the first mount NiceGUI's app is not reachable yet: wait for it rather than lose the request.
   function emit(id, name, payload) {
@@ -27,22 +32,38 @@ window.BatchMailGrid = (() => {
     }
   }
 
+  function show(id, state, params, rows, total) {
+    state.total = total;
+    params.successCallback(rows, total);
+    if (state.all) {
+      const grid = api(id);
+      for (const row of rows) {
+        if (!state.excluded.has(row.id)) grid?.getRowNode(String(row.id))?.setSelected(true, false, "api");
+      }
+    }
+    countChanged(id);
+  }
+
   return {
-    datasource(id) {
+    datasource(id, first) {
       const state = { pending: new Map(), seq: 0, all: false, excluded: new Set(), total: 0, lastCount: 0 };
+      if (first && !preloadDone.has(id)) state.ready = first;
       grids.set(id, state);
       return {
         getRows(params) {
+          const sortModel = params.sortModel[0];
+          const sort = sortModel ? sortModel.colId : null;
+          const descending = sortModel ? sortModel.sort === "desc" : true;
+          const ready = state.ready;
+          state.ready = null;
+          if (ready && params.startRow === 0 && ready.sort === sort && ready.descending === descending) {
+            preloadDone.add(id);
+            show(id, state, params, ready.rows, ready.total);
+            return;
+          }
           const request = ++state.seq;
           state.pending.set(request, params);
-          const sort = params.sortModel[0];
-          emit(id, "rowsWanted", {
-            request,
-            start: params.startRow,
-            end: params.endRow,
-            sort: sort ? sort.colId : null,
-            descending: sort ? sort.sort === "desc" : true,
-          });
+          emit(id, "rowsWanted", { request, start: params.startRow, end: params.endRow, sort, descending });
         },
       };
     },
@@ -52,23 +73,17 @@ window.BatchMailGrid = (() => {
       const params = state?.pending.get(request);
       if (!params) return; // asked for before the filters changed
       state.pending.delete(request);
-      state.total = total;
-      params.successCallback(rows, total);
-      if (state.all) {
-        const grid = api(id);
-        for (const row of rows) {
-          if (!state.excluded.has(row.id)) grid.getRowNode(String(row.id))?.setSelected(true, false, "api");
-        }
-      }
-      countChanged(id);
+      show(id, state, params, rows, total);
     },
 
-    // New filters: other rows, nothing selected.
-    reset(id) {
+    // New filters: other rows, nothing selected; `first`, when given, is shown without asking the server.
+    reset(id, first) {
       const state = grids.get(id);
       const grid = api(id);
       if (!state || !grid) return;
+      preloadDone.add(id);
       state.pending.clear();
+      state.ready = first;
       state.all = false;
       state.excluded.clear();
       grid.deselectAll();
