@@ -1,8 +1,14 @@
-"""The outbox: entries in outbox.json, the exact bytes of each message in outbox/<id>.eml, and the state changes
-since outbox.json was last written in outbox.journal.
+"""The outbox: entries in outbox.json, the exact bytes of their messages in outbox/, and the state changes since
+outbox.json was last written in outbox.journal.
 
-A message's bytes are on disk (fsynced) before its entry is committed, so an entry never points at a missing file.
-A crash between the two leaves only an orphan .eml, which the next message with that id overwrites.
+The messages that `add_many` queues together go into one file, `outbox/batch-<first id>-<random>.mime`, end to end;
+an entry's document says where its message is (`mime_at`: file, offset, size). One file and one fsync per batch: a
+file per message cost more than building the message. A message edited later (a new address) gets its own
+`outbox/<id>.eml`, as every message did before batch files; an entry without `mime_at` is read from there.
+
+A message's bytes are on disk (fsynced) before its entry is committed. A crash in between leaves an orphan: a batch
+file no entry names is removed at open; an orphan .eml is never read (an entry reads its batch file) and is
+overwritten if its entry's message is edited.
 
 A state change (queued -> sending -> sent...) happens once or twice per message: rewriting the whole outbox.json
 for each would cost more the larger the outbox grows (~140 ms at 100,000 entries). So a change is appended to the
@@ -16,8 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +43,8 @@ TABLE = "entries"
 JOURNAL = "outbox.journal"
 _GENERATION_TABLE = "journal"  # in outbox.json: {"1": {"generation": n}}, the journal generation it starts
 _FOLD_AT_LEAST = 1000  # journal lines before it is folded into outbox.json (more when the outbox is larger)
-_WRITERS = 8  # threads writing a batch's message files
+_MIME_AT = "mime_at"  # in an entry's document: [batch file name, offset, size] of its message's bytes
+_BATCH_FILES = "batch-*.mime"
 _INTERRUPTED = "the app stopped while this message was being sent: it may have left"
 
 
@@ -53,27 +60,29 @@ class OutboxRepository:
         self._by_hash: dict[str, set[int]] = {}
         for key, doc in self._docs().items():
             self._by_hash.setdefault(decoded(storage_of(db).path, key, _hash_of, doc), set()).add(int(key))
+        self._remove_batch_files(set(self._folder.glob(_BATCH_FILES)))  # left by a crash before their commit
 
     def add_many(self, entries_with_mime: Iterable[tuple[OutboxEntry, bytes]]) -> list[OutboxEntry]:
-        """Queue messages: their .eml files are written and synced first, then every entry in one write.
-        Returns the entries with their ids."""
+        """Queue messages: their bytes are written to one batch file and synced first, then every entry in one
+        write. Returns the entries with their ids."""
         with self._lock:
             first = max(map(int, self._docs()), default=0) + 1
             pairs = [(dataclasses.replace(e, id=first + n), mime) for n, (e, mime) in enumerate(entries_with_mime)]
             if not pairs:
                 return []
-            written = [self._mime_path(entry.id) for entry, _ in pairs]
+            batch_file = self._folder / f"batch-{first}-{secrets.token_hex(4)}.mime"
+            docs: dict[int, Doc] = {}
+            offset = 0
+            for entry, mime in pairs:
+                docs[entry.id] = {**encode_outbox_entry(entry), _MIME_AT: [batch_file.name, offset, len(mime)]}
+                offset += len(mime)
             try:
-                # Several files at once: their fsyncs wait on the disk together rather than one after the other.
-                with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-                    list(pool.map(write_atomic_no_dir_sync, written, [mime for _, mime in pairs]))
+                write_atomic_no_dir_sync(batch_file, b"".join(mime for _, mime in pairs))
                 sync_folder(self._folder)
-                docs = {entry.id: encode_outbox_entry(entry) for entry, _ in pairs}
                 self._full_write(lambda: put_documents(self._table, docs))
             except BaseException:
-                for path in written:
-                    with suppress(OSError):
-                        path.unlink()
+                with suppress(OSError):
+                    batch_file.unlink()
                 raise
             for entry, _ in pairs:
                 self._by_hash.setdefault(entry.content_hash, set()).add(entry.id)
@@ -88,12 +97,25 @@ class OutboxRepository:
 
     def load_mime(self, entry_id: int) -> bytes:
         """The exact bytes of the message, as they will be handed to the transport."""
-        path = self._mime_path(entry_id)
+        # Without the lock, so a message loads while another entry is saved: its file is written before its entry
+        # exists, and a change of an entry replaces its document rather than changing it.
+        doc = self._docs().get(str(entry_id))
+        if doc is None:
+            raise NotFound(f"outbox entry {entry_id} does not exist")
+        mime_at = doc.get(_MIME_AT)
+        if mime_at is None:
+            path, offset, size = self._mime_path(entry_id), 0, -1
+        else:
+            path, offset, size = self._folder / mime_at[0], mime_at[1], mime_at[2]
         try:
-            return path.read_bytes()  # without the lock: a file is written before its entry exists
+            with open(path, "rb") as file:
+                file.seek(offset)
+                mime = file.read(size)
         except OSError as err:
-            self.get(entry_id)  # NotFound for an entry that was dropped
             raise StoreError(path, f"the message of outbox entry {entry_id} cannot be read ({err.strerror})") from err
+        if size >= 0 and len(mime) != size:
+            raise StoreError(path, f"the message of outbox entry {entry_id} is cut short")
+        return mime
 
     def save(self, entry: OutboxEntry) -> None:
         """Store the new state of an entry; on disk when this returns."""
@@ -101,21 +123,7 @@ class OutboxRepository:
 
     def save_many(self, entries: Iterable[OutboxEntry]) -> None:
         """Store the new state of several entries in one append to the journal; on disk when this returns."""
-        with self._lock:
-            entries = list(entries)
-            docs = self._docs()
-            for entry in entries:
-                if str(entry.id) not in docs:
-                    raise NotFound(f"outbox entry {entry.id} does not exist")
-            old_hashes = {entry.id: docs[str(entry.id)]["content_hash"] for entry in entries}
-            changed = {str(entry.id): encode_outbox_entry(entry) for entry in entries}
-            self._journal.append(self._generation(), changed)
-            docs.update(changed)  # memory follows the disk
-            for entry in entries:
-                self._by_hash.get(old_hashes[entry.id], set()).discard(entry.id)
-                self._by_hash.setdefault(entry.content_hash, set()).add(entry.id)
-            if self._journal.lines >= max(_FOLD_AT_LEAST, len(docs)):
-                self._full_write(lambda: None)
+        self._save_many(entries, keep_message=True)
 
     def pending(self, batch_id: str | None = None, now: datetime | None = None) -> list[OutboxEntry]:
         """What is due for sending, oldest first: queued entries, and retry_waiting ones whose next try has come.
@@ -176,11 +184,12 @@ class OutboxRepository:
         return self._where(lambda doc: doc["state"] == OutboxState.sent and not doc.get("recorded", True))
 
     def replace_message(self, entry: OutboxEntry, mime: bytes) -> None:
-        """New bytes for an entry's message (an edited address), then its new state; each durable."""
+        """New bytes for an entry's message (an edited address) in its own file, then its new state, which reads
+        them from there; each durable. Until the state is saved, the entry keeps its old bytes."""
         with self._lock:
             self.get(entry.id)
             write_atomic(self._mime_path(entry.id), mime)
-            self.save(entry)
+            self._save_many([entry], keep_message=False)
 
     def purge_sent(self, before: datetime) -> int:
         """Remove the sent entries that left before `before`, with their message files. Returns how many."""
@@ -195,11 +204,9 @@ class OutboxRepository:
             ]
             if not old:
                 return 0
-            hashes = {entry_id: self._docs()[str(entry_id)]["content_hash"] for entry_id in old}
+            removed = {entry_id: self._docs()[str(entry_id)] for entry_id in old}
             self._full_write(lambda: self._table.remove(doc_ids=old))
-            for entry_id in old:
-                self._by_hash.get(hashes[entry_id], set()).discard(entry_id)
-                self._mime_path(entry_id).unlink(missing_ok=True)
+            self._forget(removed)
             return len(old)
 
     def drop(self, entry_id: int) -> None:
@@ -208,10 +215,8 @@ class OutboxRepository:
             doc = self._docs().get(str(entry_id))
             if doc is None:
                 raise NotFound(f"outbox entry {entry_id} does not exist")
-            content_hash = doc["content_hash"]
             self._full_write(lambda: self._table.remove(doc_ids=[entry_id]))
-            self._by_hash.get(content_hash, set()).discard(entry_id)
-            self._mime_path(entry_id).unlink(missing_ok=True)
+            self._forget({entry_id: doc})
 
     def mark_stale_sending_uncertain(self) -> int:
         """At start-up: a message still marked `sending` was cut off by a crash and may have left. It becomes
@@ -224,6 +229,44 @@ class OutboxRepository:
             if stale:
                 self.save_many(stale)
             return len(stale)
+
+    def _save_many(self, entries: Iterable[OutboxEntry], *, keep_message: bool) -> None:
+        """The entries' new documents, appended to the journal. `keep_message`: each still reads its message where
+        it did; else from its own .eml file."""
+        with self._lock:
+            entries = list(entries)
+            docs = self._docs()
+            for entry in entries:
+                if str(entry.id) not in docs:
+                    raise NotFound(f"outbox entry {entry.id} does not exist")
+            old_hashes = {entry.id: docs[str(entry.id)]["content_hash"] for entry in entries}
+            changed = {str(entry.id): encode_outbox_entry(entry) for entry in entries}
+            if keep_message:
+                for key, doc in changed.items():
+                    if (mime_at := docs[key].get(_MIME_AT)) is not None:
+                        doc[_MIME_AT] = mime_at
+            self._journal.append(self._generation(), changed)
+            docs.update(changed)  # memory follows the disk
+            for entry in entries:
+                self._by_hash.get(old_hashes[entry.id], set()).discard(entry.id)
+                self._by_hash.setdefault(entry.content_hash, set()).add(entry.id)
+            if self._journal.lines >= max(_FOLD_AT_LEAST, len(docs)):
+                self._full_write(lambda: None)
+
+    def _forget(self, removed: Mapping[int, Doc]) -> None:
+        """After their entries left outbox.json: their hashes, their .eml files, and the batch files no entry
+        names any more."""
+        for entry_id, doc in removed.items():
+            self._by_hash.get(doc["content_hash"], set()).discard(entry_id)
+            self._mime_path(entry_id).unlink(missing_ok=True)
+        self._remove_batch_files({self._folder / doc[_MIME_AT][0] for doc in removed.values() if _MIME_AT in doc})
+
+    def _remove_batch_files(self, candidates: set[Path]) -> None:
+        """Delete those of the batch files that no entry names."""
+        if candidates:
+            candidates -= {self._folder / doc[_MIME_AT][0] for doc in self._docs().values() if _MIME_AT in doc}
+            for path in candidates:
+                path.unlink(missing_ok=True)
 
     def _generation(self) -> int:
         generation: int = raw_documents(self._db, _GENERATION_TABLE).get("1", {}).get("generation", 0)

@@ -180,3 +180,46 @@ def test_attachment_type_is_guessed_from_the_file_name_when_not_given() -> None:
     )
     types = [part.get_content_type() for part in parse(to_mime(msg)).iter_attachments()]
     assert types == ["application/pdf", "application/zip", "application/octet-stream"]
+
+
+TRICKY_MESSAGES = [
+    message(),
+    message(sender_name='Jean "JD" Dupont (Atelier), Paris', reply_to="", cc=(), html_body=""),
+    message(sender_name="x\\y; a=b", subject="Re:  double  spaces, (parenthèses) \"guillemets\" 'a' <b> [c]"),
+    message(subject="=?utf-8?q?d=C3=A9j=C3=A0?= encoded by hand", sender_name="=?utf-8?q?Atelier?="),
+    message(subject="A" * 70, sender_name="B" * 60, attachments=()),
+    message(to=tuple(f"client{n}.adresse.longue@example-societe.fr" for n in range(5))),
+    message(read_receipt=True, delivery_receipt=True, high_priority=True, bcc=()),
+    message(
+        attachments=(
+            Attachment(filename='we"ird\\name;x=1.txt', content=b"hello", mime_type="text/plain"),
+            Attachment(filename="Factures_Rhone_Maintenance_2026-11-24_avec_un_nom_tres_long.zip", content=b"PK"),
+            Attachment(filename="Relevé été.pdf", content=PDF),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("msg", TRICKY_MESSAGES)
+def test_headers_written_as_given_are_what_the_default_policy_writes(msg: OutgoingMessage) -> None:
+    """to_mime keeps plain header values as given instead of parsing and refolding them: for each such header, in
+    every part, the email package's default policy writes the very same line."""
+    mime = to_mime(msg, date=datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    subject = policy.SMTP.header_factory("Subject", msg.subject).fold(policy=policy.SMTP)
+    assert f"\r\n{subject}" in header_block(mime) + "\r\n"
+    checked = 0
+    for part in email.message_from_bytes(mime, policy=policy.compat32).walk():  # compat32: the raw values
+        for name, value in part.items():
+            if "=?" in value or not re.fullmatch(r"[\x20-\x7e]+", value):
+                continue  # encoded or folded: written by the default policy itself
+            assert policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP) == f"{name}: {value}\r\n"
+            checked += 1
+    assert checked >= 8
+
+
+@pytest.mark.parametrize(
+    "bad", ["<>", "no-brackets@acme.fr", "<no-at-sign>", "<a@b> <c@d>", "<a@b>\r\nBcc: x@evil.test"]
+)
+def test_a_malformed_message_id_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidAddress):
+        to_mime(message(message_id=bad))

@@ -263,7 +263,8 @@ async def test_several_mails_are_dropped_together_or_none_is(app: Services, serv
 
     assert await app.queue.drop_many(waiting[:2]) == 2
     assert [item.entry.id for item in await app.queue.list()] == waiting[2:]
-    assert not (app.data_dir / "outbox" / f"{waiting[0]}.eml").exists()
+    with pytest.raises(NotFound):
+        app.stores.outbox.load_mime(waiting[0])
 
 
 async def test_the_version_moves_with_every_change_and_only_then(app: Services, server: SmtpTestServer) -> None:

@@ -17,22 +17,85 @@ from tests.storage.conftest import make_entry
 MIME = b"From: shop@example.org\r\nSubject: Facture\r\n\r\nBonjour\r\n"
 
 
-def test_add_many_writes_each_message_then_commits_every_entry(tmp_path: Path) -> None:
+def test_add_many_writes_the_messages_in_one_file_then_commits_every_entry(tmp_path: Path) -> None:
     with open_stores(tmp_path) as stores:
         first, second = stores.outbox.add_many([(make_entry(), MIME), (make_entry(content_hash="h2"), MIME + b"2")])
         assert (first.id, second.id) == (1, 2)
-        assert (tmp_path / "outbox" / "2.eml").read_bytes() == MIME + b"2"
+        [batch_file] = (tmp_path / "outbox").iterdir()
+        assert batch_file.read_bytes() == MIME + MIME + b"2"
     with open_stores(tmp_path) as stores:
         assert stores.outbox.get(1) == first
-        assert stores.outbox.load_mime(2) == MIME + b"2"
-        assert stores.outbox.add_many([(make_entry(), MIME)])[0].id == 3
+        assert [stores.outbox.load_mime(1), stores.outbox.load_mime(2)] == [MIME, MIME + b"2"]
+        assert stores.outbox.add_many([(make_entry(), MIME + b"3")])[0].id == 3
+        assert stores.outbox.load_mime(3) == MIME + b"3"
+        assert len(list((tmp_path / "outbox").iterdir())) == 2
 
 
-def test_a_failed_commit_leaves_no_message_file(stores: Stores) -> None:
+def test_a_batch_file_goes_with_the_last_entry_that_reads_from_it(stores: Stores) -> None:
+    folder = stores.data_dir / "outbox"
+    first, second = stores.outbox.add_many([(make_entry(content_hash=str(n)), MIME) for n in range(2)])
+    [batch_file] = folder.iterdir()
+    stores.outbox.drop(first.id)
+    assert batch_file.exists() and stores.outbox.load_mime(second.id) == MIME
+    second.state, second.sent_at = OutboxState.sent, datetime(2026, 1, 1, tzinfo=UTC)
+    stores.outbox.save(second)
+    assert stores.outbox.purge_sent(datetime(2026, 2, 1, tzinfo=UTC)) == 1
+    assert list(folder.iterdir()) == []
+
+
+def test_message_files_no_entry_reads_are_left_alone_or_removed_at_open(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
+    folder = tmp_path / "outbox"
+    (folder / f"{entry.id}.eml").write_bytes(b"an orphan from before the entry existed")
+    orphan_batch = folder / "batch-7-0badc0de.mime"
+    orphan_batch.write_bytes(MIME)  # written, then the app stopped before its entries were committed
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.load_mime(entry.id) == MIME
+        assert not orphan_batch.exists()
+        assert len(list(folder.glob("batch-*.mime"))) == 1
+
+
+def test_entries_written_before_batch_files_read_their_own_file(tmp_path: Path) -> None:
+    with open_stores(tmp_path) as stores:
+        entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
+    for batch_file in (tmp_path / "outbox").iterdir():
+        batch_file.unlink()
+    (tmp_path / "outbox" / f"{entry.id}.eml").write_bytes(MIME + b"old")
+    path = tmp_path / "outbox.json"
+    data = orjson.loads(path.read_bytes())
+    del data["entries"][str(entry.id)]["mime_at"]
+    path.write_bytes(orjson.dumps(data))
+    with open_stores(tmp_path) as stores:
+        assert stores.outbox.load_mime(entry.id) == MIME + b"old"
+        stores.outbox.drop(entry.id)
+    assert list((tmp_path / "outbox").iterdir()) == []
+
+
+def test_a_batch_file_cut_short_is_reported(stores: Stores) -> None:
+    first, second = stores.outbox.add_many([(make_entry(content_hash=str(n)), MIME) for n in range(2)])
+    [batch_file] = (stores.data_dir / "outbox").iterdir()
+    batch_file.write_bytes(MIME + MIME[:10])
+    assert stores.outbox.load_mime(first.id) == MIME
+    with pytest.raises(StoreError, match="cut short"):
+        stores.outbox.load_mime(second.id)
+    batch_file.unlink()
+    with pytest.raises(StoreError, match="cannot be read"):
+        stores.outbox.load_mime(first.id)
+
+
+def test_a_failed_commit_leaves_no_message_file(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = make_entry()
     broken.created_at = "not a date"  # type: ignore[assignment]
     with pytest.raises(AttributeError):
         stores.outbox.add_many([(make_entry(), MIME), (broken, MIME)])
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("storage.outbox.put_documents", disk_full)  # the messages are written, their entries not
+    with pytest.raises(OSError, match="No space"):
+        stores.outbox.add_many([(make_entry(), MIME)])
     assert list((stores.data_dir / "outbox").iterdir()) == []
     assert stores.outbox.in_state(*OutboxState) == []
 
@@ -152,6 +215,9 @@ def test_replace_message_writes_the_new_bytes_and_state(tmp_path: Path) -> None:
         entry = stores.outbox.add_many([(make_entry(), MIME)])[0]
         entry.recipients, entry.content_hash = ["bo@example.org"], "new"
         stores.outbox.replace_message(entry, MIME + b"bo")
+        entry.state = OutboxState.sending
+        stores.outbox.save(entry)  # a later change of state keeps reading the new bytes
+    open_stores(tmp_path).close()  # the journal folded into outbox.json
     with open_stores(tmp_path) as stores:
         assert stores.outbox.load_mime(entry.id) == MIME + b"bo"
         assert stores.outbox.get(entry.id).recipients == ["bo@example.org"]
