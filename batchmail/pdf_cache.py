@@ -45,6 +45,7 @@ class PdfCache:
         self._written = 0  # bytes written since the last clean began
         self._cleaning = False
         self._cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-cache-clean")
+        self._assets_digest: bytes | None = None
 
     def key(self, html: str, *, logo_path: str = "") -> str:
         digest = hashlib.sha256()
@@ -56,8 +57,7 @@ class PdfCache:
         part("version", f"{RENDER_VERSION}/{weasyprint.__version__}".encode())
         part("html", html.encode("utf-8"))
         part("logo", _read_or_empty(Path(logo_path)) if logo_path else b"")
-        for asset in self._assets():
-            part(asset.relative_to(self._assets_dir).as_posix(), _read_or_empty(asset))
+        part("assets", self._assets_hash())
         return digest.hexdigest()
 
     def get(self, key: str) -> bytes | None:
@@ -170,6 +170,19 @@ class PdfCache:
         for shard in self.folder.iterdir():
             if shard.is_dir():
                 yield from (path for path in shard.iterdir() if path.suffix in (".pdf", ".tmp"))
+
+    def _assets_hash(self) -> bytes:
+        """One digest of the package's assets (stylesheet, fonts, images), read once: they ship with the app and
+        change only with a new version of it, which starts a new process. Reading them for every PDF cost
+        ~0.3 ms of CPU a piece."""
+        if self._assets_digest is None:
+            digest = hashlib.sha256()
+            for asset in self._assets():
+                data = _read_or_empty(asset)
+                digest.update(f"{asset.relative_to(self._assets_dir).as_posix()}:{len(data)}:".encode())
+                digest.update(data)
+            self._assets_digest = digest.digest()
+        return self._assets_digest
 
     def _assets(self) -> list[Path]:
         found: list[Path] = []

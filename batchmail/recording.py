@@ -7,6 +7,7 @@ were not written before a crash is finished later by `record_sent(..., check_his
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -36,6 +37,7 @@ class Recorder:
         self._writer = writer
         self._pending: list[OutboxEntry] = []
         self._task: asyncio.Future[None] | None = None
+        self._closing = asyncio.Event()  # set by close: the pause ends at once
 
     def add(self, entry: OutboxEntry) -> None:
         self._pending.append(entry)
@@ -43,12 +45,14 @@ class Recorder:
             self._task = asyncio.ensure_future(self._after_pause())
 
     async def close(self) -> None:
+        self._closing.set()
         if self._task is not None:
             await self._task
         await self._flush()
 
     async def _after_pause(self) -> None:
-        await asyncio.sleep(_RECORD_PAUSE)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), _RECORD_PAUSE)
         await self._flush()
 
     async def _flush(self) -> None:
