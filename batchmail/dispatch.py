@@ -28,7 +28,7 @@ from batchmail.errors import (
     PermanentFailure,
     SendFailure,
 )
-from batchmail.outbox import RETRY_DELAYS, OutboxEntry, OutboxState, next_retry
+from batchmail.outbox import MAX_TRIES_KEPT, RETRY_DELAYS, Attempt, OutboxEntry, OutboxState, next_retry
 from batchmail.transports.base import Transport, TransportSession
 
 MAX_CONNECTIONS = 8  # whatever an account says: servers throttle or refuse beyond a few
@@ -274,6 +274,10 @@ class _Run:
         entry.state = state
         if state is not OutboxState.retry_waiting:
             entry.next_try = None
+        if state is not OutboxState.queued:  # queued again: the account stopped the batch before this try
+            answer = entry.last_error or entry.server_reply
+            entry.tries = [*entry.tries, Attempt(at=self.now(), state=state, code=entry.last_code, answer=answer)]
+            del entry.tries[:-MAX_TRIES_KEPT]
         self.writer.defer(entry)
         await self.on_change(entry)
 

@@ -46,6 +46,16 @@ _BOUNDARY = re.compile(rb'boundary="?([^";\r\n]+)"?', re.IGNORECASE)
 _HEADER_LINE = re.compile(rb"\r?\n(?![ \t])")  # a line break that does not continue a folded header
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Attempt:
+    """One try at sending a message, as the queue shows it."""
+
+    at: datetime
+    state: OutboxState  # what the try left the message in: sent, retry_waiting, failed or uncertain
+    code: int | None = None  # the server's reply code, when there was one
+    answer: str = ""  # the server's answer or what went wrong, in words a user reads
+
+
 @dataclass(kw_only=True, slots=True)
 class OutboxEntry:
     id: int = 0
@@ -72,6 +82,10 @@ class OutboxEntry:
     created_at: datetime
     sent_at: datetime | None = None
     recorded: bool = False  # once sent: written on its pieces and the contact's history
+    tries: list[Attempt] = field(default_factory=list)  # the last MAX_TRIES_KEPT tries, oldest first
+
+
+MAX_TRIES_KEPT = 20  # a message retried by hand again and again keeps its recent history only
 
 
 def local_now() -> datetime:

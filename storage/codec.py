@@ -16,7 +16,7 @@ from batchmail.accounts import Account, AccountKind, GmailMode, SmtpSecurity
 from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress, User
 from batchmail.delivery_events import DeliveryEvent, DeliveryEventKind
 from batchmail.history import SendRecord
-from batchmail.outbox import OutboxEntry, OutboxState
+from batchmail.outbox import Attempt, OutboxEntry, OutboxState
 from batchmail.pieces import Line, Payment, Piece, PieceType, Side, Status
 
 Doc = dict[str, Any]
@@ -295,6 +295,9 @@ def encode_outbox_entry(entry: OutboxEntry) -> Doc:
         "created_at": entry.created_at.isoformat(),
         "sent_at": _iso(entry.sent_at),
         "recorded": entry.recorded,
+        "tries": [
+            {"at": t.at.isoformat(), "state": t.state.value, "code": t.code, "answer": t.answer} for t in entry.tries
+        ],
     }
 
 
@@ -325,6 +328,11 @@ def decode_outbox_entry(doc: Doc) -> OutboxEntry:
         created_at=_datetime(doc["created_at"]),
         sent_at=_opt_datetime(doc["sent_at"]),
         recorded=doc.get("recorded", True),
+        # Older files keep no tries: only the counts and the last answer.
+        tries=[
+            Attempt(at=_datetime(t["at"]), state=_OUTBOX_STATES[t["state"]], code=t["code"], answer=t["answer"])
+            for t in doc.get("tries", ())
+        ],
     )
 
 

@@ -290,3 +290,28 @@ async def test_the_version_moves_with_every_change_and_only_then(app: Services, 
     assert dropped > seen[-1]
     await app.queue.purge(timedelta(days=0))
     assert app.queue.version > dropped
+
+
+async def test_each_try_is_kept_with_its_result_and_the_servers_answer(
+    tmp_path: Path, app: Services, server: SmtpTestServer, renderer: PdfRenderer
+) -> None:
+    server.faults.refuse = {address(1): 450}
+    report = await app.sending.send(await all_ids(app))
+    [waiting] = [e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting]
+    server.faults.refuse = {address(1): 451}
+    await app.queue.retry(waiting)
+    server.faults = Faults()
+    await app.queue.retry(waiting)
+    app.stores.close()
+
+    reopened = services(tmp_path, renderer)  # the tries come back from the file
+    try:
+        tries = reopened.stores.outbox.get(waiting).tries
+    finally:
+        reopened.stores.close()
+    assert [(t.state, t.code) for t in tries] == [
+        (OutboxState.retry_waiting, 450),
+        (OutboxState.retry_waiting, 451),
+        (OutboxState.sent, None),
+    ]
+    assert "450" in tries[0].answer and tries[0].at <= tries[1].at <= tries[2].at

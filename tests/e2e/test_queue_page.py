@@ -98,6 +98,7 @@ def test_a_refused_mail_gets_a_new_address_and_goes_a_waiting_one_is_dropped(
 
             page.get_by_test_id(f"queue-row-{failed_id}").click()
             expect(page.get_by_test_id("queue-detail-answer")).to_contain_text("Code 550")
+            expect(page.get_by_test_id("queue-detail-tries")).to_contain_text("Code 550")
             expect(page.get_by_test_id("queue-detail-message-id")).to_contain_text("@")
             page.get_by_test_id("queue-detail").screenshot(path=str(ARTIFACTS / "queue-detail.png"))
             page.get_by_test_id("queue-detail-address").click()

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from batchmail.outbox import OutboxState
+from batchmail.outbox import Attempt, OutboxState
 from batchmail.queue_service import QueueItem
 from ui import i18n
 from ui.components.queue_table import STATE_COLOURS, RowAction, reason_of
+from ui.components.tables import simple_table
 
 # Saves the new address (and sends the mail when told to); returns the error to show, or "" once done.
 SaveAddress = Callable[[str, bool], Awaitable[str]]
@@ -96,6 +97,8 @@ def detail_dialog(item: QueueItem, *, on_retry: RowAction, on_address: RowAction
                 shown = ui.label(value).classes("break-words")
                 if test_id:
                     shown.props(f"data-testid={test_id}")
+        if entry.tries:
+            _tries_table(entry.tries)
 
         def then(action: RowAction) -> Callable[[], Awaitable[None]]:
             async def run() -> None:
@@ -114,3 +117,26 @@ def detail_dialog(item: QueueItem, *, on_retry: RowAction, on_address: RowAction
                 button.props(f"outline no-caps color={colour} data-testid={test_id}")
                 button.set_enabled(entry.state is not OutboxState.sending)
     dialog.open()
+
+
+def _tries_table(tries: list[Attempt]) -> None:
+    """Every try the outbox kept, newest first, with the server's code and answer."""
+    ui.label(i18n.t("queue.tries.title")).classes("text-base font-semibold")
+    columns = [
+        ("at", "queue.tries.at", "left"),
+        ("state", "queue.tries.state", "left"),
+        ("answer", "queue.tries.answer", "left"),
+    ]
+    rows = [
+        {
+            "at": i18n.moment(attempt.at),
+            "state": i18n.state(attempt.state),
+            "answer": " · ".join(
+                part
+                for part in (i18n.t("queue.detail.code", code=attempt.code) if attempt.code else "", attempt.answer)
+                if part
+            ),
+        }
+        for attempt in reversed(tries)
+    ]
+    simple_table(columns, rows, "queue-detail-tries", per_page=5)

@@ -65,6 +65,10 @@ FR: dict[str, str] = {
     "queue.detail.next_try": "Prochain essai",
     "queue.detail.message_id": "Message-ID",
     "queue.detail.batch": "Envoi",
+    "queue.tries.title": "Essais",
+    "queue.tries.at": "Quand",
+    "queue.tries.state": "Résultat",
+    "queue.tries.answer": "Réponse du serveur",
 }
 
 EN: dict[str, str] = {
@@ -130,4 +134,8 @@ EN: dict[str, str] = {
     "queue.detail.next_try": "Next try",
     "queue.detail.message_id": "Message-ID",
     "queue.detail.batch": "Send",
+    "queue.tries.title": "Tries",
+    "queue.tries.at": "When",
+    "queue.tries.state": "Result",
+    "queue.tries.answer": "Server's answer",
 }
