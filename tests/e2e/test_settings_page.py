@@ -44,6 +44,7 @@ def test_rebrand_and_set_the_archive_bcc_from_the_settings(
     url = start_app(demo_dir)
     page.goto(f"{url}/settings")
     expect(text_box(page, "name")).to_have_value("Rhône Maintenance Équipements")
+    expect(text_box(page, "late_penalty_rate")).to_have_value("12,15")  # as French writes it
     expect(page.get_by_test_id("logo-thumbnail")).to_be_hidden()
 
     text_box(page, "footer_text").fill(FOOTER)

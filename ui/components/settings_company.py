@@ -5,6 +5,7 @@ nothing is saved until every field is right."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from nicegui import ui
 
@@ -107,6 +108,8 @@ class CompanyForm:
     def _fill(self) -> None:
         """Every field from the saved company (normalised values, errors cleared)."""
         saved = company_form(self._company or IssuingCompany(name=""))
+        for name in _NUMBERS:  # written the way the language writes them: "12,15" in French
+            saved[name] = i18n.number(Decimal(saved[name]))
         for name, field in self._inputs.items():
             field.set_value(saved[name])
             field.error = None
@@ -125,6 +128,9 @@ class CompanyForm:
                 if name in WIDE:
                     field.classes("col-span-2")
                 self._inputs[name] = field
+
+
+_NUMBERS = ("late_penalty_rate", "recovery_indemnity")
 
 
 def _heading(title_key: str, icon: str) -> ui.column:
