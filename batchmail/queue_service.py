@@ -91,19 +91,21 @@ class QueueService:
         """`retry` for several mails, account by account: one report per account, in the order the mails come.
         Every mail is checked first: if one cannot be retried (sent meanwhile, being sent, dropped, uncertain
         without `uncertain=True`), InvalidInput or NotFound names it and none is touched."""
-        entries = await self._get_all_unsettled(entry_ids)
-        if not uncertain:
+        with self._services.sending.holding(entry_ids) as held:
+            entries = await self._get_all_unsettled(held)
+            if not uncertain:
+                for entry in entries:
+                    if entry.state is OutboxState.uncertain:
+                        raise InvalidInput(
+                            f"outbox entry {entry.id} is uncertain: it may already have arrived "
+                            f"({entry.last_error}). Retry it only if you know it did not (--uncertain)"
+                        )
+            groups = await self._by_account(entries)
             for entry in entries:
-                if entry.state is OutboxState.uncertain:
-                    raise InvalidInput(
-                        f"outbox entry {entry.id} is uncertain: it may already have arrived ({entry.last_error}). "
-                        "Retry it only if you know it did not (--uncertain)"
-                    )
-        groups = await self._by_account(entries)
-        for entry in entries:
-            entry.state, entry.attempts, entry.next_try = OutboxState.queued, 0, None
-        await asyncio.to_thread(self._services.stores.outbox.save_many, entries)
-        self._version += 1
+                entry.state, entry.attempts, entry.next_try = OutboxState.queued, 0, None
+            await asyncio.to_thread(self._services.stores.outbox.save_many, entries)
+            self._version += 1
+        # Queued now: if the background round sends them first, this delivery finds them sent and leaves them.
         return await self._deliver(groups, on_progress)
 
     async def resume(self, *, on_progress: Progress | None = None) -> builtins.list[BatchReport]:
@@ -121,17 +123,18 @@ class QueueService:
     async def drop_many(self, entry_ids: Iterable[int]) -> int:
         """Remove mails that were not sent from the queue, with their message files. Every mail is checked first,
         as in `retry_many`: one that cannot be dropped is named and none is. Returns how many went."""
-        entries = await self._get_all_unsettled(entry_ids)
         outbox = self._services.stores.outbox
+        with self._services.sending.holding(entry_ids) as held:
+            entries = await self._get_all_unsettled(held)
 
-        def run() -> None:
-            for entry in entries:
-                outbox.drop(entry.id)
+            def run() -> None:
+                for entry in entries:
+                    outbox.drop(entry.id)
 
-        try:
-            await asyncio.to_thread(run)
-        finally:
-            self._version += 1
+            try:
+                await asyncio.to_thread(run)
+            finally:
+                self._version += 1
         return len(entries)
 
     async def change_address(self, entry_id: int, new_address: str) -> OutboxEntry:
@@ -141,10 +144,9 @@ class QueueService:
             address = validate_email(new_address, check_deliverability=False).normalized
         except EmailNotValidError as err:
             raise InvalidAddress(f"{new_address!r} is not a valid email address ({err})") from err
-        entry = await self._get_unsettled(entry_id)
         stores = self._services.stores
 
-        def run() -> OutboxEntry:
+        def run(entry: OutboxEntry) -> OutboxEntry:
             domain = entry.sender.rpartition("@")[2] or "batchmail.invalid"
             message_id = make_message_id(domain)
             mime, old_to = readdress(
@@ -162,7 +164,8 @@ class QueueService:
             stores.outbox.replace_message(entry, mime)
             return entry
 
-        changed = await asyncio.to_thread(run)
+        with self._services.sending.holding([entry_id]):
+            changed = await asyncio.to_thread(run, await self._get_unsettled(entry_id))
         self._version += 1
         return changed
 
@@ -180,11 +183,12 @@ class QueueService:
         return entry
 
     async def _get_all_unsettled(self, entry_ids: Iterable[int]) -> builtins.list[OutboxEntry]:
-        """The entries, each one that may be retried, re-addressed or dropped; else the first that may not is named."""
+        """The entries as stored now, each one that may be retried, re-addressed or dropped; else the first that may
+        not is named. The caller holds them (`sending.holding`), so they stay as read until it is done."""
         wanted = list(dict.fromkeys(entry_ids))
         entries = await asyncio.to_thread(lambda: [self._services.stores.outbox.get(i) for i in wanted])
         for entry in entries:
-            if self._services.sending.is_claimed(entry.id) or entry.state is OutboxState.sending:
+            if entry.state is OutboxState.sending:
                 raise InvalidInput(f"outbox entry {entry.id} is being sent right now")
             if entry.state not in UNSETTLED_STATES:
                 raise InvalidInput(

@@ -8,8 +8,9 @@ deliveries of this process never send the same entry; the data directory's lock 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from batchmail.compose import Composition, Grouping, SendOptions, compose
 from batchmail.contacts import Contact, IssuingCompany, SenderAddress
 from batchmail.delivery_events import DeliveryEvent
 from batchmail.dispatch import OutboxWriter, Pace, dispatch
-from batchmail.errors import ConfigurationError
+from batchmail.errors import ConfigurationError, InvalidInput
 from batchmail.message import Attachment
 from batchmail.outbox import OutboxEntry, OutboxState, local_now
 from batchmail.pieces import Piece
@@ -107,13 +108,11 @@ class SendingService:
     ) -> None:
         """Send outbox entries through `account` over its parallel connections at its pace, updating `report`.
         Entries another delivery of this process holds are left to it."""
-        mine = [entry for entry in entries if entry.id not in self._claimed]
-        self._claimed.update(entry.id for entry in mine)
-        try:
-            if mine:
-                await self._dispatch(mine, account, report, on_progress, transport or await self._transport(account))
-        finally:
-            self._claimed.difference_update(entry.id for entry in mine)
+        with self.holding([entry.id for entry in entries if entry.id not in self._claimed], partial=True) as mine:
+            # Read again once held: a copy taken before may be stale (sent, dropped or re-addressed meanwhile).
+            current = await asyncio.to_thread(self._services.stores.outbox.pending_among, mine)
+            if current:
+                await self._dispatch(current, account, report, on_progress, transport or await self._transport(account))
         report.phase, report.finished, report.expected_end, report.paced = Phase.done, True, None, False
         _notify(on_progress, report)
 
@@ -161,8 +160,24 @@ class SendingService:
             await recorder.close()
 
     def is_claimed(self, entry_id: int) -> bool:
-        """Whether a delivery of this process holds the entry right now."""
+        """Whether a delivery or a queue action of this process holds the entry right now."""
         return entry_id in self._claimed
+
+    @contextlib.contextmanager
+    def holding(self, entry_ids: Iterable[int], *, partial: bool = False) -> Iterator[list[int]]:
+        """Hold outbox entries for one change of this process (a delivery, a queue action) so that no other one
+        touches them meanwhile; yields the ids held. An entry already held raises InvalidInput naming it, or with
+        `partial` is left out. The check and the claim are one step on the event loop: call it there."""
+        wanted = list(dict.fromkeys(entry_ids))
+        taken = [entry_id for entry_id in wanted if entry_id in self._claimed]
+        if taken and not partial:
+            raise InvalidInput(f"outbox entry {taken[0]} is being sent right now")
+        ids = [entry_id for entry_id in wanted if entry_id not in self._claimed]
+        self._claimed.update(ids)
+        try:
+            yield ids
+        finally:
+            self._claimed.difference_update(ids)
 
     async def record_unrecorded(self) -> int:
         """Write on their pieces and contacts the mails that left while the app stopped before recording them."""

@@ -35,7 +35,7 @@ from tinydb.table import Table
 
 from batchmail.errors import NotFound, StoreError
 from batchmail.files import write_atomic
-from batchmail.outbox import DUPLICATE_STATES, OutboxEntry, OutboxState, same_recipients
+from batchmail.outbox import DUPLICATE_STATES, PENDING_STATES, OutboxEntry, OutboxState, same_recipients
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of, sync_folder, write_atomic_no_dir_sync
 from storage.codec import decode_outbox_entry, encode_outbox_entry
 
@@ -142,6 +142,15 @@ class OutboxRepository:
             return _aware(datetime.fromisoformat(doc["next_try"])) <= moment
 
         return self._where(due)
+
+    def pending_among(self, entry_ids: Iterable[int]) -> list[OutboxEntry]:
+        """The entries among `entry_ids` that still wait to be sent (queued or due later), as stored now, in the
+        order given; the others (sent, failed, dropped meanwhile...) are left out."""
+        with self._lock:
+            docs = self._docs()
+            found = [(key, docs.get(key)) for key in map(str, entry_ids)]
+            entries = [self._decode(key, doc) for key, doc in found if doc is not None]
+        return [entry for entry in entries if entry.state in PENDING_STATES]
 
     def in_state(self, *states: OutboxState) -> list[OutboxEntry]:
         wanted = {state.value for state in states}

@@ -315,3 +315,40 @@ async def test_each_try_is_kept_with_its_result_and_the_servers_answer(
         (OutboxState.sent, None),
     ]
     assert "450" in tries[0].answer and tries[0].at <= tries[1].at <= tries[2].at
+
+
+async def test_a_delivery_reads_its_entries_again_and_never_sends_a_stale_copy(
+    app: Services, server: SmtpTestServer
+) -> None:
+    server.faults.refuse = {address(1): 450}
+    report = await app.sending.send(await all_ids(app))
+    [waiting] = [e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting]
+    stale = app.stores.outbox.get(waiting)  # as the background round read it, a moment before
+    server.faults = Faults()
+    await app.queue.retry(waiting)  # the user was quicker
+    arrived = len(server.messages)
+
+    late = BatchReport(batch_id="", account=ACCOUNT, test_mode=False)
+    await app.sending.deliver([stale], await app.accounts.get(ACCOUNT), late)
+
+    assert len(server.messages) == arrived and late.rows == {}
+    assert app.stores.outbox.get(waiting).state is OutboxState.sent
+
+
+async def test_a_mail_held_by_a_delivery_cannot_be_retried_dropped_or_readdressed(
+    app: Services, server: SmtpTestServer
+) -> None:
+    server.faults.refuse = {address(1): 550}
+    report = await app.sending.send(await all_ids(app))
+    [failed] = [e for e, row in report.rows.items() if row.state is OutboxState.failed]
+
+    with app.sending.holding([failed]):
+        for action in (
+            app.queue.retry(failed),
+            app.queue.drop(failed),
+            app.queue.change_address(failed, "compta@example.org"),
+        ):
+            with pytest.raises(InvalidInput, match="being sent right now"):
+                await action
+    assert app.stores.outbox.get(failed).state is OutboxState.failed
+    await app.queue.drop(failed)  # released: the user may act again
