@@ -195,7 +195,7 @@ def register_pdf_route(services: Services) -> None:
 
 def _pdf(pdf: bytes, filename: str, *, download: bool = False) -> Response:
     disposition = "attachment" if download else "inline"
-    if filename:  # an ASCII name made by batchmail.printing.file_name: nothing to quote
+    if filename:  # an ASCII name made by document_html.pdf_file_name: nothing to quote
         disposition += f'; filename="{filename}"'
     return Response(pdf, media_type=PDF, headers={"Content-Disposition": disposition})
 

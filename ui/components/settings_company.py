@@ -5,14 +5,15 @@ nothing is saved until every field is right."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
+from babel.numbers import get_decimal_symbol
 from nicegui import ui
 
 from batchmail.company_form import FieldError, company_form
 from batchmail.company_service import Logo
 from batchmail.contacts import IssuingCompany, Language
 from batchmail.errors import BatchMailError
+from batchmail.formatting import locale_of
 from batchmail.services import Services
 from ui import i18n
 from ui.components.settings_branding import BrandingEditor
@@ -108,8 +109,8 @@ class CompanyForm:
     def _fill(self) -> None:
         """Every field from the saved company (normalised values, errors cleared)."""
         saved = company_form(self._company or IssuingCompany(name=""))
-        for name in _NUMBERS:  # written the way the language writes them: "12,15" in French
-            saved[name] = i18n.number(Decimal(saved[name]))
+        for name in _NUMBERS:  # with the language's decimal sign ("12,15" in French) and no grouping to misread
+            saved[name] = saved[name].replace(".", get_decimal_symbol(locale_of(i18n.language())))
         for name, field in self._inputs.items():
             field.set_value(saved[name])
             field.error = None
