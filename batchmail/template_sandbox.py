@@ -75,6 +75,14 @@ class _Environment(ImmutableSandboxedEnvironment):
         return bool(super().is_safe_attribute(obj, attr, value))
 
 
+def _join(value: Any, separator: str = "") -> str:
+    """The `join` filter, refusing a result past MAX_TEXT (a list of long texts repeated joins into gigabytes)."""
+    items = [str(item) for item in value]
+    if sum(map(len, items)) + len(str(separator)) * len(items) > MAX_TEXT:
+        raise SecurityError("this join would build too long a text")
+    return str(separator).join(items)
+
+
 def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
     """The `replace` filter, refusing a result past MAX_TEXT (replacing "" inserts between every character)."""
     text, old, new = str(value), str(old), str(new)
@@ -98,6 +106,7 @@ _ENV = _Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_tra
 _ENV.globals.clear()
 _ENV.filters = {name: function for name, function in _ENV.filters.items() if name in _FILTERS}
 _ENV.filters["replace"] = _replace
+_ENV.filters["join"] = _join
 
 
 @lru_cache(maxsize=256)
@@ -114,13 +123,16 @@ def compile_text(source: str, keywords: tuple[str, ...]) -> jinja2.Template:
 def _checked(tree: nodes.Template, keywords: tuple[str, ...]) -> nodes.Template:
     """The tree, if it has no macro, recursive loop, underscore attribute or unknown keyword."""
     for block in tree.find_all((nodes.Macro, nodes.CallBlock, nodes.For)):
-        # A macro or a recursive loop can call itself without end.
-        if not isinstance(block, nodes.For) or block.recursive:
+        # A macro or a recursive loop can call itself without end; loops within loops run for as long.
+        if not isinstance(block, nodes.For) or block.recursive or _has_inner_loop(block):
             raise SandboxProblem(
                 block.lineno,
-                "macros and recursive loops are not allowed in a message template",
+                "macros, recursive loops and loops within loops are not allowed in a message template",
                 ProblemKind.not_allowed,
             )
+    for assign in tree.find_all((nodes.Assign, nodes.AssignBlock)):
+        # A text kept and doubled line after line outgrows any limit on what one expression builds.
+        raise SandboxProblem(assign.lineno, "{% set %} is not allowed in a message template", ProblemKind.not_allowed)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
         if isinstance(attr, str) and attr.startswith("_"):
@@ -133,6 +145,10 @@ def _checked(tree: nodes.Template, keywords: tuple[str, ...]) -> nodes.Template:
         message = f"unknown keyword %{first.name}% (known keywords: {known})"
         raise SandboxProblem(first.lineno, message, ProblemKind.unknown_keyword, first.name)
     return tree
+
+
+def _has_inner_loop(loop: nodes.For) -> bool:
+    return any(isinstance(node, nodes.For) or any(node.find_all(nodes.For)) for node in (*loop.body, *loop.else_))
 
 
 def explain(err: TemplateError) -> str:
