@@ -145,11 +145,13 @@ class CompanyService:
             return company
 
     def _remove_old_logos(self, *, keep: str) -> None:
-        """Logos of the branding folder the company no longer shows (once the company points elsewhere)."""
+        """Logos of the branding folder the company no longer shows (once the company points elsewhere). Compared
+        by name: a data directory moved or reached by another path still names its logo the same."""
         if not self.branding_dir.is_dir():
             return
+        kept = Path(keep).name if keep else None
         for path in self.branding_dir.glob("logo-*"):
-            if str(path) != keep:
+            if path.name != kept:
                 path.unlink(missing_ok=True)
 
 

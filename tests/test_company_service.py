@@ -232,3 +232,20 @@ def test_every_field_and_problem_has_words_on_the_settings_page() -> None:
         assert {f"settings.field.{name}" for name in EDITABLE_FIELDS} <= set(words)
         assert {f"settings.hint.{name}" for name in hints} <= set(words)
         assert {f"settings.error.{problem.value}" for problem in Problem} <= set(words)
+
+
+async def test_a_moved_data_directory_keeps_its_logo_when_the_company_is_saved(data_dir: Path, tmp_path: Path) -> None:
+    services = Services.open(data_dir)
+    try:
+        await services.company_settings.save({}, logo=png_bytes())
+    finally:
+        services.close()
+    moved = tmp_path / "moved"
+    shutil.move(data_dir, moved)
+
+    services = Services.open(moved)
+    try:
+        await services.company_settings.save({"footer_text": "Merci de votre confiance"})
+    finally:
+        services.close()
+    assert len(list((moved / BRANDING_DIR).glob("logo-*.png"))) == 1
