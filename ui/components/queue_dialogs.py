@@ -10,6 +10,7 @@ from nicegui import ui
 from batchmail.outbox import Attempt, OutboxState
 from batchmail.queue_service import QueueItem
 from ui import i18n
+from ui.components.message_view import size_text
 from ui.components.queue_table import STATE_COLOURS, RowAction, reason_of
 from ui.components.tables import simple_table
 
@@ -81,7 +82,7 @@ def detail_dialog(item: QueueItem, *, on_retry: RowAction, on_address: RowAction
                 ("pieces", ", ".join(item.numbers), ""),
                 ("amount", i18n.money(item.total_incl_tax) if item.total_incl_tax is not None else "", ""),
                 ("attachments", ", ".join(entry.attachments), ""),
-                ("size", i18n.t("queue.detail.size_kb", size=i18n.number(max(1, round(entry.size / 1024)))), ""),
+                ("size", size_text(entry.size), ""),
                 ("account", entry.account, ""),
                 ("created", i18n.moment(entry.created_at), ""),
                 ("attempts", i18n.number(entry.attempts), "queue-detail-attempts"),
