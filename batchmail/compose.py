@@ -126,10 +126,7 @@ async def compose(
 
     await asyncio.to_thread(_render_texts, mails, company, options)
     written = [mail for mail in mails if not decisive(mail.warnings, options.overrides)]
-    pdfs = await _render_pdfs(written, render_pdf)
-    for mail in written:
-        mail.message = _message(mail, pdfs, company, options)
-    mimes = await asyncio.to_thread(_measure, written, options)
+    mimes = await _write(written, company, options, render_pdf)
 
     return _result(batch, mails, warnings_of, mimes, contacts, options.overrides)
 
@@ -275,14 +272,29 @@ def _mail_warning(mail: _Mail, code: WarningCode, detail: str) -> Warning:
     )
 
 
-async def _render_pdfs(mails: Sequence[_Mail], render_pdf: RenderPiece) -> dict[int, bytes]:
-    """Each piece's PDF, rendered once even if the piece is in several mails; keyed by the piece object's id."""
-    wanted: dict[int, tuple[Piece, Contact]] = {}
+async def _write(
+    mails: Sequence[_Mail], company: IssuingCompany, options: SendOptions, render_pdf: RenderPiece
+) -> dict[int, bytes]:
+    """The MIME bytes of every mail that could be written, keyed by the mail object's id. Each piece's PDF is
+    rendered once even if the piece is in several mails, and each mail is written as soon as its PDFs are there:
+    encoding a mail (~1 ms) then overlaps the rendering of the next ones instead of following the last one."""
+    renders: dict[int, asyncio.Future[bytes]] = {}
     for mail in mails:
         for piece in mail.pieces:
-            wanted.setdefault(id(piece), (piece, mail.contact))
-    rendered = await asyncio.gather(*(render_pdf(piece, contact) for piece, contact in wanted.values()))
-    return dict(zip(wanted, rendered, strict=True))
+            if id(piece) not in renders:
+                renders[id(piece)] = asyncio.ensure_future(render_pdf(piece, mail.contact))
+
+    async def write(mail: _Mail) -> bytes | None:
+        pdfs = {id(piece): await renders[id(piece)] for piece in mail.pieces}
+        return await asyncio.to_thread(_encode, mail, pdfs, company, options)
+
+    writes = [asyncio.ensure_future(write(mail)) for mail in mails]
+    try:
+        mimes = await asyncio.gather(*writes)
+    finally:
+        for task in (*writes, *renders.values()):
+            task.cancel()
+    return {id(mail): mime for mail, mime in zip(mails, mimes, strict=True) if mime is not None}
 
 
 def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, options: SendOptions) -> OutgoingMessage:
@@ -312,27 +324,25 @@ def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, op
     )
 
 
-def _measure(mails: Sequence[_Mail], options: SendOptions) -> dict[int, bytes]:
-    """The MIME bytes of every mail, kept for the outbox (a worker thread: it encodes the attachments); warns when
-    one is too large."""
-    mimes: dict[int, bytes] = {}
-    for mail in mails:
-        assert mail.message is not None
-        try:
-            mimes[id(mail)] = mime = to_mime(mail.message)
-        except InvalidAddress as err:
-            # The sender and the batch's addresses were checked first: what is left is the contact's.
-            mail.warnings.append(_mail_warning(mail, WarningCode.invalid_address, str(err)))
-            continue
-        limit = options.max_message_bytes
-        size = len(mime)
-        if limit is not None and size > limit:
-            detail = (
-                f"the mail to {mail.contact.name} ({', '.join(p.number for p in mail.pieces)}) is "
-                f"{_human_size(size)}, above the account's limit of {_human_size(limit)}"
-            )
-            mail.warnings.append(_mail_warning(mail, WarningCode.too_large, detail))
-    return mimes
+def _encode(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, options: SendOptions) -> bytes | None:
+    """The mail's message and its MIME bytes (a worker thread: it zips and encodes the attachments); None, with a
+    warning on the mail, when the contact's address cannot be written. Warns when the mail is too large."""
+    mail.message = _message(mail, pdfs, company, options)
+    try:
+        mime = to_mime(mail.message)
+    except InvalidAddress as err:
+        # The sender and the batch's addresses were checked first: what is left is the contact's.
+        mail.warnings.append(_mail_warning(mail, WarningCode.invalid_address, str(err)))
+        return None
+    limit = options.max_message_bytes
+    size = len(mime)
+    if limit is not None and size > limit:
+        detail = (
+            f"the mail to {mail.contact.name} ({', '.join(p.number for p in mail.pieces)}) is "
+            f"{_human_size(size)}, above the account's limit of {_human_size(limit)}"
+        )
+        mail.warnings.append(_mail_warning(mail, WarningCode.too_large, detail))
+    return mime
 
 
 def _human_size(size: int) -> str:
