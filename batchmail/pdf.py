@@ -13,8 +13,9 @@ import mimetypes
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import cache, partial
 from pathlib import Path
@@ -31,6 +32,8 @@ from batchmail.document_html import DOCUMENTS_DIR, build_piece_html
 from batchmail.pdf_cache import DEFAULT_LIMIT_BYTES, PdfCache
 from batchmail.pieces import Piece
 
+WORKER_NICENESS = 5  # added to a rendering worker's niceness (Unix)
+START_TIMEOUT_SECONDS = 60.0  # for every worker to start and answer (slow first imports on a cold disk)
 ASSET_SUFFIXES = frozenset(
     {".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".woff", ".woff2", ".ttf", ".otf"}
 )
@@ -126,12 +129,17 @@ class PdfRenderer:
     def render_sync(self, html: str, *, logo_path: str = "") -> bytes:
         return self._request(html, logo_path).result()
 
-    def start(self) -> None:
-        """Start every worker now and wait until all are warm, so the first batch does not pay for it (~1 s).
-        Blocking: call it off the event loop."""
-        pool = self._executor()
-        # With "spawn" the pool starts a process per submission while none is idle: one no-op each.
-        wait([pool.submit(os.getpid) for _ in range(self._workers)])
+    def start(self) -> set[int]:
+        """Start every worker now and wait until all are warm, so the first batch does not pay for it (~1 s each);
+        returns their process ids. Blocking: call it off the event loop."""
+        # With "spawn" the pool starts a process per submission while none is idle, and a process takes work once
+        # warm: one worker may answer every call while another still starts. Ask until each one has answered.
+        warm: set[int] = set()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while len(warm) < self._workers and time.monotonic() < deadline:
+            pool = self._executor()
+            warm.update(future.result() for future in [pool.submit(_warm_pid) for _ in range(self._workers)])
+        return warm
 
     def flush(self) -> None:
         """Wait until every PDF rendered so far is in the cache folder and a clean under way is done. Blocking."""
@@ -243,8 +251,17 @@ class PdfRenderer:
 
 
 def _start_worker() -> None:
-    """A worker's first act: fonts configured and loaded, the stylesheet's path through WeasyPrint taken once."""
+    """A worker's first act: a lower priority, so the window and the process that feeds the workers never wait
+    for a render; then fonts configured and loaded, the stylesheet's path through WeasyPrint taken once."""
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(WORKER_NICENESS)
     render_pdf('<link rel="stylesheet" href="style.css"><p>Facture 0123456789 € <b>TTC</b></p>')
+
+
+def _warm_pid() -> int:
+    """A warm worker's process id, after a pause that lets the other workers take the calls sent with this one."""
+    time.sleep(0.02)
+    return os.getpid()
 
 
 @cache

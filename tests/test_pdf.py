@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import io
+import os
 import re
 import struct
 import subprocess
@@ -30,7 +31,7 @@ from batchmail.document_html import (
 from batchmail.documents.labels import LABELS, TITLES
 from batchmail.errors import InvalidInput
 from batchmail.formatting import plain_spaces
-from batchmail.pdf import AssetFetcher, PdfRenderer, render_pdf
+from batchmail.pdf import WORKER_NICENESS, AssetFetcher, PdfRenderer, render_pdf
 from batchmail.pieces import Line, Payment, Piece, PieceType, Status
 
 # ---- hand-built objects -------------------------------------------------------------------------------------------
@@ -495,3 +496,15 @@ async def test_the_pool_renders_without_blocking_the_event_loop() -> None:
     text = pdf_pages(pdf)[0]
     assert "INVOICE" in text and "FA-2026-00042" in text and "CO-2026-1" in text
     assert "OFFERTE" in pdf_pages(again)[0]
+
+
+def test_start_waits_for_every_worker_and_gives_them_a_lower_priority() -> None:
+    with PdfRenderer(workers=2) as renderer:
+        # One worker is up and idle: a plain round of calls would be answered by it alone while the second starts.
+        renderer.render_sync("<p>Facture</p>")
+        workers = renderer.start()
+        assert len(workers) == 2
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {
+            os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS
+        }
+        assert renderer.start() == workers  # warm already: the same processes answer
