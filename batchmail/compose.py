@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -284,9 +285,14 @@ async def _write(
             if id(piece) not in renders:
                 renders[id(piece)] = asyncio.ensure_future(render_pdf(piece, mail.contact))
 
+    # One thread encodes, a mail at a time: several would only contend for the GIL with the threads that feed
+    # the rendering workers.
+    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compose")
+    loop = asyncio.get_running_loop()
+
     async def write(mail: _Mail) -> bytes | None:
         pdfs = {id(piece): await renders[id(piece)] for piece in mail.pieces}
-        return await asyncio.to_thread(_encode, mail, pdfs, company, options)
+        return await loop.run_in_executor(encoder, _encode, mail, pdfs, company, options)
 
     writes = [asyncio.ensure_future(write(mail)) for mail in mails]
     try:
@@ -294,6 +300,7 @@ async def _write(
     finally:
         for task in (*writes, *renders.values()):
             task.cancel()
+        encoder.shutdown(wait=False, cancel_futures=True)
     return {id(mail): mime for mail, mime in zip(mails, mimes, strict=True) if mime is not None}
 
 
