@@ -26,11 +26,23 @@ class CompanyRepository:
         """The issuing company, or None before the user has filled it in."""
         with self._lock:
             doc = raw_documents(self._db, COMPANY_TABLE).get(str(_COMPANY_ID))
-            return None if doc is None else decoded(self._path, str(_COMPANY_ID), decode_company, doc)
+            if doc is None:
+                return None
+            company = decoded(self._path, str(_COMPANY_ID), decode_company, doc)
+            if company.logo_path and not Path(company.logo_path).is_absolute():
+                company.logo_path = str(self._path.parent / company.logo_path)
+            return company
 
     def save(self, company: IssuingCompany) -> None:
+        """Store the company; a logo inside the data directory is kept relative to it, so a data directory moved
+        or reached by another path still finds its logo."""
+        doc = encode_company(company)
+        if company.logo_path:
+            folder, logo = self._path.parent.resolve(), Path(company.logo_path).resolve()
+            if logo.is_relative_to(folder):
+                doc["logo_path"] = logo.relative_to(folder).as_posix()
         with self._lock:
-            put_documents(self._db.table(COMPANY_TABLE), {_COMPANY_ID: encode_company(company)})
+            put_documents(self._db.table(COMPANY_TABLE), {_COMPANY_ID: doc})
 
     def users(self) -> list[User]:
         with self._lock:

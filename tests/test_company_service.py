@@ -245,7 +245,14 @@ async def test_a_moved_data_directory_keeps_its_logo_when_the_company_is_saved(d
 
     services = Services.open(moved)
     try:
+        company = await services.company()
+        assert company is not None and Path(company.logo_path).parent == moved / BRANDING_DIR
+        assert await services.company_settings.logo() is not None  # the settings' thumbnail finds it
         await services.company_settings.save({"footer_text": "Merci de votre confiance"})
+        piece_id = await services.company_settings.preview_piece_id()
+        assert piece_id is not None
+        pdf = await services.printing.piece_pdf(piece_id)
     finally:
         services.close()
     assert len(list((moved / BRANDING_DIR).glob("logo-*.png"))) == 1
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1  # the invoice still shows the logo
