@@ -21,7 +21,6 @@ generation it extends: a journal left over from an older generation is never rep
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
@@ -29,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from threading import RLock
 
-import orjson
 from tinydb import TinyDB
 from tinydb.table import Table
 
@@ -38,6 +36,7 @@ from batchmail.files import write_atomic
 from batchmail.outbox import DUPLICATE_STATES, PENDING_STATES, OutboxEntry, OutboxState, same_recipients
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of, sync_folder, write_atomic_no_dir_sync
 from storage.codec import decode_outbox_entry, encode_outbox_entry
+from storage.journal import Journal
 
 TABLE = "entries"
 JOURNAL = "outbox.journal"
@@ -53,7 +52,7 @@ class OutboxRepository:
         self._db = db
         self._folder = folder
         self._lock = lock
-        self._journal = _Journal(storage_of(db).path.with_name(JOURNAL))
+        self._journal = Journal(storage_of(db).path.with_name(JOURNAL))
         if self._journal.path.exists():  # changes made since outbox.json was written: replayed, then folded in
             self._replay()
             self._full_write(lambda: None)
@@ -332,50 +331,3 @@ def _hash_of(doc: Doc) -> str:
     if not isinstance(content_hash, str):
         raise TypeError(f"content_hash is a {type(content_hash).__name__}")
     return content_hash
-
-
-class _Journal:
-    """Appended state changes of existing entries, one JSON line each, after a first line naming the generation of
-    outbox.json they extend. A line cut short by a crash was never acknowledged: it is ignored. The file is opened
-    for each append only, so no handle outlives the store (Windows cannot remove a file that is open)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.lines = 0
-        self._started = False  # this generation's file exists, header written
-
-    def append(self, generation: int, docs: Mapping[str, Doc]) -> None:
-        payload = b"".join(orjson.dumps({"id": key, "doc": doc}) + b"\n" for key, doc in docs.items())
-        if not self._started:
-            payload = orjson.dumps({"generation": generation}) + b"\n" + payload
-        with open(self.path, "ab" if self._started else "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        if not self._started:
-            sync_folder(self.path.parent)
-            self._started = True
-        self.lines += len(docs)
-
-    def read(self, generation: int) -> dict[str, Doc]:
-        """The last state of each entry the journal holds, if it extends `generation`; else nothing."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        *complete, _torn = raw.split(b"\n")
-        if not complete:
-            return {}  # created, then the app stopped before its first line was whole
-        try:
-            header, *lines = [orjson.loads(line) for line in complete]
-        except (orjson.JSONDecodeError, ValueError) as err:
-            raise StoreError(self.path, f"a line cannot be read: {err}") from err
-        if header.get("generation") != generation:
-            return {}  # outbox.json was written after this journal: everything in it is there already
-        return {str(line["id"]): line["doc"] for line in lines}
-
-    def restart(self) -> None:
-        """Forget the journal: outbox.json now holds everything in it."""
-        self.path.unlink(missing_ok=True)
-        self._started = False
-        self.lines = 0
