@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from batchmail.contacts import IssuingCompany
 from batchmail.services import Services
 from ui import i18n
 
@@ -46,8 +47,18 @@ _CSS = """
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What a page may change in its header once built."""
+
+    company_name: ui.label
+
+    def show_company(self, company: IssuingCompany) -> None:
+        self.company_name.set_text(company.name)
+
+
 @asynccontextmanager
-async def frame(services: Services, path: str, title: str | None = None) -> AsyncIterator[None]:
+async def frame(services: Services, path: str, title: str | None = None) -> AsyncIterator[Header]:
     """Header and navigation around the page's content, which goes in the `with` block. `path` marks the page's
     own entry in the navigation."""
     ui.colors(primary=PRIMARY)
@@ -77,9 +88,8 @@ async def frame(services: Services, path: str, title: str | None = None) -> Asyn
         ui.button(icon="menu", on_click=drawer.toggle).props("flat round dense color=white")
         ui.label(i18n.t("app.title")).classes("text-lg font-semibold tracking-wide")
         ui.label("·").classes("opacity-60")
-        ui.label(company.name if company else i18n.t("company.none")).classes("text-base opacity-90").props(
-            "data-testid=company-name"
-        )
+        company_name = ui.label(company.name if company else i18n.t("company.none"))
+        company_name.classes("text-base opacity-90").props("data-testid=company-name")
         ui.space()
         if user:
             with ui.row().classes("items-center gap-1 text-sm opacity-90").props("data-testid=current-user"):
@@ -101,4 +111,4 @@ async def frame(services: Services, path: str, title: str | None = None) -> Asyn
     with ui.column().classes("w-full max-w-screen-2xl mx-auto gap-3 px-5 py-3"):
         if title:
             ui.label(title).classes("text-xl font-semibold text-grey-9")
-        yield
+        yield Header(company_name=company_name)

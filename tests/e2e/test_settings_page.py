@@ -47,6 +47,7 @@ def test_rebrand_and_set_the_archive_bcc_from_the_settings(
     expect(text_box(page, "late_penalty_rate")).to_have_value("12,15")  # as French writes it
     expect(page.get_by_test_id("logo-thumbnail")).to_be_hidden()
 
+    text_box(page, "name").fill("Rhône Maintenance")
     text_box(page, "footer_text").fill(FOOTER)
     text_box(page, "archive_bcc").fill("archives@")
     page.get_by_test_id("company-save").click()
@@ -71,8 +72,10 @@ def test_rebrand_and_set_the_archive_bcc_from_the_settings(
     expect(page.get_by_test_id("logo-error")).to_have_text("")
     expect(page.get_by_test_id("logo-state")).to_have_text("Nouveau logo, enregistré avec le reste")
     expect(page.get_by_test_id("logo-thumbnail").locator("img")).to_have_attribute("src", re.compile("^data:image/png"))
+    expect(page.get_by_test_id("company-name")).to_have_text("Rhône Maintenance Équipements")
     page.get_by_test_id("company-save").click()
     expect(page.get_by_text("Société facturante enregistrée")).to_be_visible()
+    expect(page.get_by_test_id("company-name")).to_have_text("Rhône Maintenance")  # the header, without a reload
 
     page.reload()
     expect(text_box(page, "accent_color")).to_have_value(ACCENT)  # saved as the documents write it

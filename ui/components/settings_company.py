@@ -4,6 +4,7 @@ nothing is saved until every field is right."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from babel.numbers import get_decimal_symbol
@@ -56,8 +57,10 @@ class CompanyForm:
         *,
         logo: Logo | None,
         preview_piece_id: int | None,
+        on_saved: Callable[[IssuingCompany], None] | None = None,
     ) -> None:
         self._services = services
+        self._on_saved = on_saved
         self._company = company
         self._inputs: dict[str, Field] = {}
         if company is None:
@@ -99,6 +102,8 @@ class CompanyForm:
             return
         self._branding.saved(await settings.logo())
         self._fill()
+        if self._on_saved is not None:
+            self._on_saved(self._company)
         ui.notify(i18n.t("settings.saved"), type="positive")
 
     def cancel(self) -> None:

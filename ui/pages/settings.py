@@ -16,7 +16,7 @@ from ui.layout import frame
 def register(services: Services, jobs: Jobs) -> None:
     @ui.page("/settings")
     async def settings_page() -> None:
-        async with frame(services, "/settings", i18n.t("settings.title")):
+        async with frame(services, "/settings", i18n.t("settings.title")) as header:
             with _card("settings.language", "translate"):
                 ui.select(
                     {code: i18n.t(f"lang.{code}") for code in i18n.LANGUAGES},
@@ -26,7 +26,7 @@ def register(services: Services, jobs: Jobs) -> None:
             settings = services.company_settings
             company, logo, preview = await settings.get(), await settings.logo(), await settings.preview_piece_id()
             with _card("settings.company", "business"):
-                CompanyForm(services, company, logo=logo, preview_piece_id=preview)
+                CompanyForm(services, company, logo=logo, preview_piece_id=preview, on_saved=header.show_company)
             users = await services.workspace.users()
             current = await services.workspace.current_user()
             if users:
