@@ -298,8 +298,9 @@ async def _write(
     try:
         mimes = await asyncio.gather(*writes)
     finally:
-        for task in (*writes, *renders.values()):
-            task.cancel()
+        for pending in (writes, renders.values()):
+            for task in pending:
+                task.cancel()
         encoder.shutdown(wait=False, cancel_futures=True)
     return {id(mail): mime for mail, mime in zip(mails, mimes, strict=True) if mime is not None}
 
