@@ -17,7 +17,7 @@ from batchmail.delivery_events import provider_message_id
 from batchmail.dispatch import OutboxWriter
 from batchmail.history import SendRecord
 from batchmail.outbox import OutboxEntry, local_now
-from batchmail.pieces import Status
+from batchmail.pieces import Piece, Status
 
 if TYPE_CHECKING:
     from storage.stores import Stores
@@ -78,15 +78,14 @@ def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history
         sent_at = entry.sent_at or local_now()
         for piece_id in entry.piece_ids:
             last_sent[piece_id] = max(last_sent.get(piece_id, sent_at), sent_at)
-    known = {summary.id for summary in stores.pieces.summaries()}
-    pieces = stores.pieces.get_many(piece_id for piece_id in last_sent if piece_id in known)
-    for piece in pieces:
+
+    def mark_sent(piece: Piece) -> None:
         day = last_sent[piece.id].date()
         piece.last_sent = max(piece.last_sent, day) if piece.last_sent else day
         if piece.status is Status.validated:
             piece.status = Status.sent
-    if pieces:
-        stores.pieces.update_many(pieces)
+
+    stores.pieces.change_many(last_sent, mark_sent)  # a piece deleted meanwhile is skipped
     records = []
     for entry in entries:
         if not entry.record_on_contact or entry.contact_id is None:

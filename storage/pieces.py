@@ -125,6 +125,17 @@ class PieceRepository:
         """Store the new state of a piece; on disk when this returns. A change of year moves it to its new file."""
         self.update_many([piece])
 
+    def change_many(self, piece_ids: Iterable[int], change: Callable[[Piece], None]) -> list[Piece]:
+        """Read, `change` and store the pieces in one hold of the store's lock, so no other change made meanwhile
+        is lost; ids no longer stored are skipped. Returns the pieces as stored."""
+        with self._lock:
+            pieces = self.get_many(piece_id for piece_id in dict.fromkeys(piece_ids) if piece_id in self._year_of)
+            for piece in pieces:
+                change(piece)
+            if pieces:
+                self.update_many(pieces)
+            return pieces
+
     def update_many(self, pieces: Iterable[Piece]) -> None:
         """Store several pieces: one write per year file touched (two for a year that pieces also leave)."""
         with self._lock:

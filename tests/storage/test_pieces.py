@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.pieces import PieceType, Status
+from batchmail.pieces import Piece, PieceType, Status
 from batchmail.selection import PieceSummary
 from storage.stores import Stores, open_stores
 from tests.storage.conftest import make_piece
@@ -160,3 +160,38 @@ def test_a_piece_of_a_mistyped_year_is_not_lost(tmp_path: Path) -> None:
         piece = stores.pieces.add(make_piece(day=date(202, 3, 1)))
     with open_stores(tmp_path) as stores:
         assert stores.pieces.get(piece.id) == piece
+
+
+def test_change_many_holds_the_store_so_no_other_change_is_lost(stores: Stores) -> None:
+    piece = stores.pieces.add(make_piece())
+    inside, proceed = threading.Event(), threading.Event()
+
+    def slow_change(p: Piece) -> None:  # reads, then waits while another change of the same piece comes
+        inside.set()
+        assert proceed.wait(10)
+        p.notes = "relancé"
+
+    first = threading.Thread(target=stores.pieces.change_many, args=([piece.id], slow_change))
+    first.start()
+    assert inside.wait(10)
+
+    def mark_sent(p: Piece) -> None:
+        p.status = Status.sent
+
+    second = threading.Thread(target=stores.pieces.change_many, args=([piece.id], mark_sent))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waits for the first change to be stored
+    proceed.set()
+    first.join()
+    second.join()
+    stored = stores.pieces.get(piece.id)
+    assert (stored.notes, stored.status) == ("relancé", Status.sent)
+
+
+def test_change_many_skips_pieces_no_longer_stored(stores: Stores) -> None:
+    piece = stores.pieces.add(make_piece())
+    changed = stores.pieces.change_many([999, piece.id, piece.id], lambda p: setattr(p, "status", Status.paid))
+    assert [p.id for p in changed] == [piece.id]
+    assert stores.pieces.get(piece.id).status is Status.paid
+    assert stores.pieces.change_many([999], lambda p: setattr(p, "status", Status.paid)) == []
