@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -296,7 +297,13 @@ async def _write(
 
     writes = [asyncio.ensure_future(write(mail)) for mail in mails]
     try:
-        mimes = await asyncio.gather(*writes)
+        # The first failure, a render's or a write's, stops the others at once.
+        tasks: list[asyncio.Future[Any]] = [*renders.values(), *writes]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION) if tasks else (set(), set())
+        for finished in done:
+            if not finished.cancelled() and (error := finished.exception()) is not None:
+                raise error
+        mimes = [write.result() for write in writes]
     finally:
         for pending in (writes, renders.values()):
             for task in pending:

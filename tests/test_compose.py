@@ -3,6 +3,7 @@ French and English, and nothing a contact's name or a template holds ever reachi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import zipfile
@@ -410,3 +411,31 @@ async def test_the_real_renderer_fills_the_zip_with_each_piece_pdf() -> None:
     for name, text in texts.items():
         assert name.removesuffix(".pdf").split("_", 1)[1] in text
     assert "Jean Dupont" in texts["Facture_FA-2026-00010.pdf"]
+
+
+async def test_a_failed_render_stops_the_batch_at_once_and_cancels_the_other_renders() -> None:
+    never = asyncio.Event()
+    cancelled: list[str] = []
+
+    async def render(piece: Piece, contact: Contact) -> bytes:
+        if piece.number == "FA-2026-00010":
+            raise RuntimeError(f"the renderer failed on {piece.number}")
+        try:
+            await never.wait()  # the other renders would take forever
+        except asyncio.CancelledError:
+            cancelled.append(piece.number)
+            raise
+        return b"%PDF-1.7"
+
+    # Jean's mail holds AV2, FA9 then FA10: his failing PDF is the last one his mail waits for.
+    batch = compose(BATCH, CONTACTS, COMPANY, options(grouping=Grouping.per_recipient), render)
+    with pytest.raises(RuntimeError, match="FA-2026-00010"):
+        await asyncio.wait_for(batch, timeout=10)
+    assert sorted(cancelled) == sorted(p.number for p in BATCH if p is not FA10)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+
+async def test_a_batch_with_nothing_to_send_composes_no_mail() -> None:
+    result, renderer = await run([dataclasses.replace(FA9, status=Status.draft)])
+    assert result.drafts == [] and renderer.rendered == []
+    assert [s.code for s in result.skipped] == [WarningCode.draft]
