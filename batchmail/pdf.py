@@ -9,6 +9,7 @@ logo, and refuses every other URL (network, other local files), whatever a note 
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -32,6 +34,8 @@ from batchmail.document_html import DOCUMENTS_DIR, build_piece_html
 from batchmail.pdf_cache import DEFAULT_LIMIT_BYTES, PdfCache
 from batchmail.pieces import Piece
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 WORKER_NICENESS = 5  # added to a rendering worker's niceness (Unix)
 START_TIMEOUT_SECONDS = 60.0  # for every worker to start and answer (slow first imports on a cold disk)
 ASSET_SUFFIXES = frozenset(
@@ -136,9 +140,12 @@ class PdfRenderer:
         # warm: one worker may answer every call while another still starts. Ask until each one has answered.
         warm: set[int] = set()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while len(warm) < self._workers and time.monotonic() < deadline:
-            pool = self._executor()
-            warm.update(future.result() for future in [pool.submit(_warm_pid) for _ in range(self._workers)])
+        try:
+            while len(warm) < self._workers:
+                calls = [self._pool_submit(_warm_pid) for _ in range(self._workers)]
+                warm.update(call.result(timeout=max(0.0, deadline - time.monotonic())) for call in calls)
+        except TimeoutError:
+            log.warning("PDF workers: %d of %d started in %.0f s", len(warm), self._workers, START_TIMEOUT_SECONDS)
         return warm
 
     def flush(self) -> None:
@@ -227,17 +234,20 @@ class PdfRenderer:
             self._in_flight.pop(key, None)
 
     def _submit(self, html: str, logo_path: str) -> Future[bytes]:
+        future: Future[bytes] = self._pool_submit(partial(render_pdf, html, logo_path=logo_path))
+        with self._lock:
+            self._renders += 1
+        return future
+
+    def _pool_submit(self, call: Callable[[], T]) -> Future[T]:
         try:
-            future = self._executor().submit(render_pdf, html, logo_path=logo_path)
+            return self._executor().submit(call)
         except BrokenProcessPool:  # a worker died (killed, out of memory): start a new pool once
             with self._lock:
                 broken, self._pool = self._pool, None
             if broken is not None:
                 broken.shutdown(wait=False, cancel_futures=True)
-            future = self._executor().submit(render_pdf, html, logo_path=logo_path)
-        with self._lock:
-            self._renders += 1
-        return future
+            return self._executor().submit(call)
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -504,7 +504,6 @@ def test_start_waits_for_every_worker_and_gives_them_a_lower_priority() -> None:
         renderer.render_sync("<p>Facture</p>")
         workers = renderer.start()
         assert len(workers) == 2
-        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {
-            os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS
-        }
+        lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)  # 19: the lowest priority
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {lower}
         assert renderer.start() == workers  # warm already: the same processes answer
