@@ -29,8 +29,8 @@ class CompanyRepository:
             if doc is None:
                 return None
             company = decoded(self._path, str(_COMPANY_ID), decode_company, doc)
-            if company.logo_path and not Path(company.logo_path).is_absolute():
-                company.logo_path = str(self._path.parent / company.logo_path)
+            if company.logo_path:
+                company.logo_path = str(self._logo_path(Path(company.logo_path)))
             return company
 
     def save(self, company: IssuingCompany) -> None:
@@ -63,6 +63,15 @@ class CompanyRepository:
             if str(user.id) not in raw_documents(self._db, USERS_TABLE):
                 raise NotFound(f"user {user.id} does not exist")
             put_documents(self._db.table(USERS_TABLE), {user.id: encode_user(user)})
+
+    def _logo_path(self, stored: Path) -> Path:
+        """The logo's path from what company.json says: relative to the data directory; an absolute path written
+        before paths were relative that no longer exists is looked for in the data directory (moved since)."""
+        folder = self._path.parent
+        if not stored.is_absolute():
+            return folder / stored
+        moved = folder / stored.parent.name / stored.name
+        return moved if not stored.exists() and moved.is_file() else stored
 
     @property
     def _path(self) -> Path:

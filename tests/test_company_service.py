@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 from pypdf import PdfReader
 
@@ -20,6 +21,7 @@ from batchmail.contacts import Language
 from batchmail.errors import InvalidInput
 from batchmail.pieces import PieceType, Status
 from batchmail.services import Services
+from storage.stores import open_stores
 from tests.test_pdf import near, page_colours, pdf_pages, png_bytes
 from ui.labels import settings as settings_words
 
@@ -256,3 +258,21 @@ async def test_a_moved_data_directory_keeps_its_logo_when_the_company_is_saved(d
         services.close()
     assert len(list((moved / BRANDING_DIR).glob("logo-*.png"))) == 1
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1  # the invoice still shows the logo
+
+
+def test_a_logo_path_written_absolute_by_an_older_version_is_found_after_a_move(data_dir: Path, tmp_path: Path) -> None:
+    branding = data_dir / BRANDING_DIR
+    branding.mkdir()
+    (branding / "logo-old.png").write_bytes(png_bytes())
+    with open_stores(data_dir) as stores:
+        company = stores.company.get()
+        assert company is not None
+    stored = orjson.loads((data_dir / "company.json").read_bytes())
+    stored["company"]["1"]["logo_path"] = str(branding / "logo-old.png")  # absolute, as earlier versions wrote it
+    (data_dir / "company.json").write_bytes(orjson.dumps(stored))
+    moved = tmp_path / "moved"
+    shutil.move(data_dir, moved)
+
+    with open_stores(moved) as stores:
+        company = stores.company.get()
+    assert company is not None and company.logo_path == str(moved / BRANDING_DIR / "logo-old.png")
