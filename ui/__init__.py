@@ -12,5 +12,7 @@ if TYPE_CHECKING:
 def register(services: Services) -> None:
     """Register every page on NiceGUI's app; call it once, before `ui.run`."""
     from ui.pages import register_pages
+    from ui.pdf_view import register_viewer
 
     register_pages(services)
+    register_viewer()

@@ -17,7 +17,8 @@ from nicegui import app, background_tasks, ui
 
 from batchmail.errors import BatchMailError, StoreError
 from batchmail.services import Services
-from ui import desktop, register
+from ui import desktop, pdf_view, register
+from ui.pdf_view import PdfViewer
 
 SECRET_FILE = "session-secret"
 QUEUE_ROUND_SECONDS = 60
@@ -25,7 +26,15 @@ QUEUE_ROUND_SECONDS = 60
 log = logging.getLogger(__name__)
 
 
-def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int = 8765, demo: bool = False) -> None:
+def run_app(
+    data_dir: Path,
+    *,
+    native: bool,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    demo: bool = False,
+    pdf_viewer: PdfViewer = PdfViewer.auto,
+) -> None:
     """Serve BatchMail until the window is closed (native) or the process is stopped (browser).
 
     A data directory that cannot be opened (locked by another BatchMail, unreadable store) ends the process with
@@ -39,9 +48,11 @@ def run_app(data_dir: Path, *, native: bool, host: str = "127.0.0.1", port: int 
         print(f"batchmail: {err}", file=sys.stderr)
         sys.exit(2)
 
-    if native and desktop.native_backend() is None:
+    backend = desktop.native_backend() if native else None
+    if native and backend is None:
         print(f"No native window backend here: serving on http://{host}:{port}", flush=True)
         native = False
+    pdf_view.configure(pdf_viewer, native_backend=backend)
 
     async def startup() -> None:
         if demo and await services.is_empty():

@@ -66,11 +66,11 @@ class RunningApps:
         self._log_dir = log_dir
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, data_dir: Path) -> str:
-        """Start the app on a data directory; returns its URL once it answers."""
+    def start(self, data_dir: Path, *options: str) -> str:
+        """Start the app on a data directory, with `batchmail run`'s `options`; returns its URL once it answers."""
         port = _free_port()
         log_path = self._log_dir / f"app-{port}.log"
-        command = [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), "run", "--browser"]
+        command = [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), "run", "--browser", *options]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [*command, "--port", str(port)], cwd=REPO, env=_env(), stdout=log, stderr=subprocess.STDOUT
@@ -107,8 +107,9 @@ def running_apps(tmp_path: Path) -> Iterator[RunningApps]:
 
 
 @pytest.fixture
-def start_app(running_apps: RunningApps) -> Callable[[Path], str]:
-    """Start the app on a data directory; returns its URL. Every app started is stopped at the end."""
+def start_app(running_apps: RunningApps) -> Callable[..., str]:
+    """Start the app on a data directory (and `batchmail run` options); returns its URL. Every app started is
+    stopped at the end."""
     return running_apps.start
 
 

@@ -11,6 +11,7 @@ from batchmail.workspace import ContactView, PieceView
 from ui import i18n
 from ui.components.tables import simple_table
 from ui.pdf_routes import PIECE_ROUTE
+from ui.pdf_view import frame_src
 
 CONTACT_PIECES_SHOWN = 50
 
@@ -116,7 +117,7 @@ class Drawers:
         self._section("piece.pdf")
         url = PIECE_ROUTE.format(piece_id=piece.id)
         ui.link(i18n.t("piece.pdf.open"), url, new_tab=True).classes("text-sm").props("data-testid=piece-pdf-link")
-        ui.element("iframe").props(f'src="{url}" title="{piece.number}"').classes(
+        ui.element("iframe").props(f'src="{frame_src(url)}" title="{piece.number}"').classes(
             "w-full h-[70vh] border border-grey-4 rounded shrink-0"
         )
 

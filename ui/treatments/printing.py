@@ -16,6 +16,7 @@ from batchmail.summaries import AgeBucket, AgedBalance, Statement
 from ui import i18n
 from ui.jobs import Job
 from ui.pdf_routes import KEPT, PDF, KeptPdf, Scope, Summary, SummaryRequest
+from ui.pdf_view import frame_src
 from ui.treatments.base import Treatment, WorkspaceContext
 
 KEY = "print"
@@ -279,7 +280,7 @@ class PrintPanel:
 
     def _open(self, url: str, title: str) -> None:
         self.dialog_title.text = title
-        self.frame.props["src"] = url
+        self.frame.props["src"] = frame_src(url)
         self.frame.update()
         self.dialog.open()
 
