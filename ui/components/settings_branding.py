@@ -7,6 +7,7 @@ by its content as soon as it arrives, so a wrong file is refused at once and the
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 
 from nicegui import events, ui
 
@@ -21,7 +22,15 @@ THUMBNAIL = "h-[72px] max-w-[220px] border border-grey-4 rounded bg-white p-1"
 
 
 class BrandingEditor:
-    def __init__(self, services: Services, *, saved_logo: Logo | None, preview_piece_id: int | None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        values: Mapping[str, str],
+        *,
+        saved_logo: Logo | None,
+        preview_piece_id: int | None,
+    ) -> None:
+        """`values`: the company form's text per field, of which the accent colour and the footer text."""
         self._services = services
         self._saved_logo = saved_logo
         self.new_logo: bytes | None = None  # uploaded, not saved yet
@@ -49,15 +58,19 @@ class BrandingEditor:
                 self._remove = ui.button(
                     i18n.t("settings.logo.remove"), icon="delete_outline", on_click=self._remove_clicked
                 ).props("flat dense no-caps color=negative data-testid=logo-remove")
-        self.accent_color = ui.input(i18n.t("settings.field.accent_color")).classes("w-[220px]")
+        self.accent_color = ui.input(i18n.t("settings.field.accent_color"), value=values["accent_color"])
+        self.accent_color.classes("w-[220px]")
         self.accent_color.props("outlined dense data-testid=company-field-accent_color")
         with self.accent_color.add_slot("append"):
             picker = ui.color_picker(on_pick=lambda e: self.accent_color.set_value(e.color))
             swatch = ui.button(icon="colorize", on_click=lambda: _open_picker(picker, self.accent_color.value))
             swatch.props("flat round dense").tooltip(i18n.t("settings.pick_color"))
+        _paint(swatch, self.accent_color.value)
         self.accent_color.on_value_change(lambda e: _paint(swatch, e.value))
         self.footer_text = ui.textarea(
-            i18n.t("settings.field.footer_text"), placeholder=i18n.t("settings.hint.footer_text")
+            i18n.t("settings.field.footer_text"),
+            placeholder=i18n.t("settings.hint.footer_text"),
+            value=values["footer_text"],
         ).classes("w-full")
         self.footer_text.props("outlined dense autogrow data-testid=company-field-footer_text")
         with ui.row().classes("items-center gap-3"):

@@ -4,7 +4,7 @@ nothing is saved until every field is right."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from babel.numbers import get_decimal_symbol
@@ -63,15 +63,18 @@ class CompanyForm:
         self._on_saved = on_saved
         self._company = company
         self._inputs: dict[str, Field] = {}
+        # Every field is built with its value: a value set once built would reach the browser after it connects
+        # and overwrite what the user may already be typing.
+        saved = self._saved_values()
         if company is None:
             ui.label(i18n.t("settings.no_company")).classes("text-sm text-grey-8").props("data-testid=no-company")
         with ui.column().classes("w-full gap-4").props("data-testid=company-form"):
             for section in SECTIONS:
-                self._section(section)
+                self._section(section, saved)
             with _heading("settings.section.branding", "palette"):
-                self._branding = BrandingEditor(services, saved_logo=logo, preview_piece_id=preview_piece_id)
+                self._branding = BrandingEditor(services, saved, saved_logo=logo, preview_piece_id=preview_piece_id)
             self._inputs.update(self._branding.inputs)
-            self._section(SENDING)
+            self._section(SENDING, saved)
             with ui.row().classes("items-center gap-2"):
                 ui.button(i18n.t("settings.save"), icon="save", on_click=self.save).props(
                     "unelevated no-caps data-testid=company-save"
@@ -79,7 +82,6 @@ class CompanyForm:
                 ui.button(i18n.t("settings.cancel"), on_click=self.cancel).props(
                     "flat no-caps data-testid=company-cancel"
                 )
-        self._fill()
 
     def values(self) -> dict[str, str]:
         """What the form holds, as text per field."""
@@ -113,12 +115,16 @@ class CompanyForm:
 
     def _fill(self) -> None:
         """Every field from the saved company (normalised values, errors cleared)."""
-        saved = company_form(self._company or IssuingCompany(name=""))
-        for name in _NUMBERS:  # with the language's decimal sign ("12,15" in French) and no grouping to misread
-            saved[name] = saved[name].replace(".", get_decimal_symbol(locale_of(i18n.language())))
+        saved = self._saved_values()
         for name, field in self._inputs.items():
             field.set_value(saved[name])
             field.error = None
+
+    def _saved_values(self) -> dict[str, str]:
+        saved = company_form(self._company or IssuingCompany(name=""))
+        for name in _NUMBERS:  # with the language's decimal sign ("12,15" in French) and no grouping to misread
+            saved[name] = saved[name].replace(".", get_decimal_symbol(locale_of(i18n.language())))
+        return saved
 
     def _show(self, errors: list[FieldError]) -> None:
         for field in self._inputs.values():
@@ -126,10 +132,10 @@ class CompanyForm:
         for error in errors:
             self._inputs[error.field].error = i18n.t(f"settings.error.{error.problem.value}")
 
-    def _section(self, section: Section) -> None:
+    def _section(self, section: Section, values: Mapping[str, str]) -> None:
         with _heading(section.title_key, section.icon), ui.grid(columns=2).classes("w-full gap-x-4 gap-y-1"):
             for name in section.fields:
-                field = _field(name)
+                field = _field(name, values[name])
                 field.props(f"outlined dense data-testid=company-field-{name}")
                 if name in WIDE:
                     field.classes("col-span-2")
@@ -147,16 +153,16 @@ def _heading(title_key: str, icon: str) -> ui.column:
     return column
 
 
-def _field(name: str) -> Field:
+def _field(name: str, value: str) -> Field:
     label = i18n.t(f"settings.field.{name}")
     field: Field
     if name == "language":
         options = {language.value: i18n.t(f"lang.{language.value}") for language in Language}
-        field = ui.select(options, label=label, value=Language.fr.value)
+        field = ui.select(options, label=label, value=value)
     elif name in LINES:
-        field = ui.textarea(label).props("autogrow")
+        field = ui.textarea(label, value=value).props("autogrow")
     else:
-        field = ui.input(label)
+        field = ui.input(label, value=value)
     if name in HINTED:
         field.props["hint"] = i18n.t(f"settings.hint.{name}")
     return field
