@@ -303,7 +303,7 @@ async def _write(
         for finished in done:
             if not finished.cancelled() and (error := finished.exception()) is not None:
                 raise error
-        mimes = [write.result() for write in writes]
+        mimes = [written.result() for written in writes]
     finally:
         for pending in (writes, renders.values()):
             for task in pending:
