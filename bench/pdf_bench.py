@@ -31,11 +31,12 @@ import weasyprint
 from pypdf import PdfReader
 from weasyprint.text.fonts import FontConfiguration
 
-from batchmail.contacts import Contact, IssuingCompany
 from batchmail.demo import generate_demo
-from batchmail.document_html import DOCUMENTS_DIR, build_piece_html
-from batchmail.pdf import PdfRenderer
-from batchmail.pieces import Piece, PieceType
+from batchmail.documents.pdf import PdfRenderer
+from batchmail.documents.piece_html import DOCUMENTS_DIR, build_piece_html
+from batchmail.domain.company import IssuingCompany
+from batchmail.domain.contacts import Contact
+from batchmail.domain.pieces import Piece, PieceType
 
 PIPELINE_TARGET = 1.8
 CACHE_TARGET = 50.0

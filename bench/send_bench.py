@@ -42,12 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from batchmail.document_html import DOCUMENTS_DIR, build_piece_html
-from batchmail.outbox import OutboxState
-from batchmail.report import BatchReport, Phase
-from batchmail.selection import Criteria
-from batchmail.services import Services
-from batchmail.transports.smtp import SmtpTransport
+from batchmail.documents.piece_html import DOCUMENTS_DIR, build_piece_html
+from batchmail.domain.selection import Criteria
+from batchmail.sending.outbox import OutboxState
+from batchmail.sending.report import BatchReport, Phase
+from batchmail.sending.transports.smtp import SmtpTransport
+from batchmail.services.facade import Services
 from tests.sendkit import SENDER, fill, store_account
 from tests.servers.smtpd import smtp_server
 

@@ -88,8 +88,8 @@ def measure(data_dir: Path) -> dict[str, float]:
     started = time.perf_counter()
     import orjson
 
-    from batchmail.pieces import Payment, Piece, PieceType, Status, StatusGroup
-    from batchmail.selection import Criteria, Period, select
+    from batchmail.domain.pieces import Payment, Piece, PieceType, Status, StatusGroup
+    from batchmail.domain.selection import Criteria, Period, select
     from storage.stores import open_stores
 
     imported = time.perf_counter()
@@ -228,8 +228,9 @@ ANNOTATIONS = [
 
 
 def generate(data_dir: Path, *, pieces: int, contacts: int, years: int) -> None:
-    from batchmail.contacts import Contact, Language
-    from batchmail.pieces import Line, Payment, Piece, PieceType, Side, Status
+    from batchmail.domain.contacts import Contact
+    from batchmail.domain.language import Language
+    from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Side, Status
     from storage.stores import open_stores
 
     rng = random.Random(2026)

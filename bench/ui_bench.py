@@ -118,9 +118,9 @@ def report(f: dict[str, Any]) -> None:
 
 
 async def measure_service(data_dir: Path) -> dict[str, Any]:
-    from batchmail.pieces import PieceType, Side
-    from batchmail.selection import Criteria, Period
-    from batchmail.services import Services
+    from batchmail.domain.pieces import PieceType, Side
+    from batchmail.domain.selection import Criteria, Period
+    from batchmail.services.facade import Services
 
     started = time.perf_counter()
     services = Services.open(data_dir)
@@ -252,10 +252,10 @@ def prepare(data_dir: Path, count: int) -> None:
     """No remembered filters; with `count`, an issuing company to send from and `count` invoices in the batch."""
 
     async def run() -> None:
-        from batchmail.contacts import IssuingCompany
-        from batchmail.pieces import PieceType
-        from batchmail.selection import Criteria
-        from batchmail.services import Services
+        from batchmail.domain.company import IssuingCompany
+        from batchmail.domain.pieces import PieceType
+        from batchmail.domain.selection import Criteria
+        from batchmail.services.facade import Services
 
         services = Services.open(data_dir)
         try:

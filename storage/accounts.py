@@ -6,8 +6,8 @@ from threading import RLock
 
 from tinydb import TinyDB
 
-from batchmail.accounts import Account
 from batchmail.errors import InvalidInput, NotFound
+from batchmail.sending.accounts import Account
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_account, encode_account
 

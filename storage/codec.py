@@ -12,12 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from batchmail.accounts import Account, AccountKind, GmailMode, SmtpSecurity
-from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress, User
-from batchmail.delivery_events import DeliveryEvent, DeliveryEventKind
-from batchmail.history import SendRecord
-from batchmail.outbox import Attempt, OutboxEntry, OutboxState
-from batchmail.pieces import Line, Payment, Piece, PieceType, Side, Status
+from batchmail.domain.company import IssuingCompany, SenderAddress, User
+from batchmail.domain.contacts import Contact
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Side, Status
+from batchmail.sending.accounts import Account, AccountKind, GmailMode, SmtpSecurity
+from batchmail.sending.delivery_events import DeliveryEvent, DeliveryEventKind
+from batchmail.sending.history import SendRecord
+from batchmail.sending.outbox import Attempt, OutboxEntry, OutboxState
 
 Doc = dict[str, Any]
 

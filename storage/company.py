@@ -7,7 +7,7 @@ from threading import RLock
 
 from tinydb import TinyDB
 
-from batchmail.contacts import IssuingCompany, User
+from batchmail.domain.company import IssuingCompany, User
 from batchmail.errors import NotFound
 from storage.atomic import decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_company, decode_user, encode_company, encode_user

@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 from tinydb import TinyDB
 
-from batchmail.contacts import Contact
+from batchmail.domain.contacts import Contact
 from batchmail.errors import InvalidInput, NotFound
 from storage.atomic import decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_contact, encode_contact

@@ -8,8 +8,8 @@ from threading import RLock
 
 from tinydb import TinyDB
 
-from batchmail.delivery_events import DeliveryEvent
-from batchmail.history import SendRecord
+from batchmail.sending.delivery_events import DeliveryEvent
+from batchmail.sending.history import SendRecord
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_send_record, encode_send_record
 

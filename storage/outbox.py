@@ -33,7 +33,7 @@ from tinydb.table import Table
 
 from batchmail.errors import NotFound, StoreError
 from batchmail.files import write_atomic
-from batchmail.outbox import DUPLICATE_STATES, PENDING_STATES, OutboxEntry, OutboxState, same_recipients
+from batchmail.sending.outbox import DUPLICATE_STATES, PENDING_STATES, OutboxEntry, OutboxState, same_recipients
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of, sync_folder, write_atomic_no_dir_sync
 from storage.codec import decode_outbox_entry, encode_outbox_entry
 from storage.journal import Journal

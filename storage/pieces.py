@@ -27,9 +27,11 @@ from threading import RLock
 from tinydb import TinyDB
 from tinydb.table import Table
 
+from batchmail.domain.money import ZERO
+from batchmail.domain.numbering import format_number, parse_number
+from batchmail.domain.pieces import Piece, PieceType, Status
+from batchmail.domain.selection import PieceSummary, fold
 from batchmail.errors import InvalidInput, NotFound, StoreError
-from batchmail.pieces import ZERO, Piece, PieceType, Status, format_number, parse_number
-from batchmail.selection import PieceSummary, fold
 from storage.atomic import Doc, decoded, put_documents, raw_documents
 from storage.codec import decode_piece, encode_piece
 

@@ -6,10 +6,10 @@ from threading import RLock
 
 from tinydb import TinyDB
 
-from batchmail.contacts import Language
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.pieces import PieceType
-from batchmail.templates import MessageTemplate
+from batchmail.sending.templates import MessageTemplate
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
 
 TABLE = "templates"

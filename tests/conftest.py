@@ -2,7 +2,7 @@
 
 Secrets go to the data directory's owner-only file in every test and every `batchmail` subprocess the tests start
 (they inherit this environment): whatever keyring the machine running the tests has is never touched, and the
-test process and its subprocesses always agree on where a password is. tests/test_credentials.py sets keyring
+test process and its subprocesses always agree on where a password is. tests/storage/test_credentials.py sets keyring
 backends explicitly to test the keyring path.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from batchmail.pdf import PdfRenderer
+from batchmail.documents.pdf import PdfRenderer
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"

@@ -11,14 +11,15 @@ from typing import Any
 
 import orjson
 
-from batchmail.account_service import DEFAULT_ACCOUNT_KEY
-from batchmail.accounts import Account
-from batchmail.contacts import Contact, IssuingCompany
-from batchmail.credentials import CredentialStore
-from batchmail.outbox import OutboxEntry, mime_content_hash
-from batchmail.pdf import PdfRenderer
-from batchmail.pieces import Line, Piece, PieceType, Status
-from batchmail.services import Services
+from batchmail.documents.pdf import PdfRenderer
+from batchmail.domain.company import IssuingCompany
+from batchmail.domain.contacts import Contact
+from batchmail.domain.pieces import Line, Piece, PieceType, Status
+from batchmail.sending.accounts import Account
+from batchmail.sending.outbox import OutboxEntry, mime_content_hash
+from batchmail.services.accounts import DEFAULT_ACCOUNT_KEY
+from batchmail.services.facade import Services
+from storage.credentials import CredentialStore
 from storage.stores import open_stores
 from tests.servers.smtpd import SmtpTestServer
 

@@ -11,7 +11,9 @@ import pytest
 from email_validator import validate_email
 
 from batchmail.demo import DemoData, generate_demo
-from batchmail.pieces import ZERO, PieceType, Side, Status, format_number, parse_number
+from batchmail.domain.money import ZERO
+from batchmail.domain.numbering import format_number, parse_number
+from batchmail.domain.pieces import PieceType, Side, Status
 
 TODAYS = (date(2026, 11, 20), date(2027, 1, 3))  # the second one: last month is in the previous year
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from batchmail.services import Services
+    from batchmail.services.facade import Services
 
 
 def register(services: Services) -> None:

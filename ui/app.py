@@ -16,7 +16,7 @@ from pathlib import Path
 from nicegui import app, background_tasks, ui
 
 from batchmail.errors import BatchMailError, StoreError
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui import desktop, pdf_view, register
 from ui.pdf_view import PdfViewer
 

@@ -13,9 +13,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
+from batchmail.domain.selection import Criteria, Period
 from batchmail.errors import InvalidInput
-from batchmail.pieces import PieceType, Side, Status, StatusGroup
-from batchmail.selection import Criteria, Period
 
 GROUP, STATUS = "group:", "status:"  # prefixes of the status filter's values: a status group or one status
 PERIOD_PATTERN = re.compile(r"\d{4}(-\d{2})?")

@@ -13,9 +13,9 @@ from typing import Any
 
 from nicegui import app
 
-from batchmail.formatting import format_date, format_money, format_percent, format_quantity
-from batchmail.outbox import OutboxState
-from batchmail.pieces import PieceType, Side, Status, StatusGroup
+from batchmail.domain.formatting import format_date, format_money, format_percent, format_quantity
+from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
+from batchmail.sending.outbox import OutboxState
 from ui.labels import ENGLISH, FRENCH
 
 LANGUAGES = ("fr", "en")

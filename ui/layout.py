@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from batchmail.contacts import IssuingCompany
-from batchmail.services import Services
+from batchmail.domain.company import IssuingCompany
+from batchmail.services.facade import Services
 from ui import i18n
 
 

@@ -20,9 +20,10 @@ from nicegui import app
 from starlette.requests import Request
 from starlette.responses import Response
 
+from batchmail.documents.file_names import summary_filename
+from batchmail.domain.summaries import SummaryDocument
 from batchmail.errors import BatchMailError, InvalidInput, NotFound
-from batchmail.printing import SummaryDocument, summary_filename
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui import i18n
 
 PIECE_ROUTE = "/pdf/piece/{piece_id}"

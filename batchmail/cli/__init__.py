@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from batchmail.cli import accounts, data, documents, queue, run, send
 from batchmail.cli.common import EXIT_USAGE, Handler
 from batchmail.errors import BatchMailError
-from batchmail.services import Services
-from batchmail.settings import data_dir
+from batchmail.paths import data_dir
+from batchmail.services.facade import Services
 
 COMMAND_MODULES = (run, data, send, accounts, documents, queue)
 

@@ -8,10 +8,10 @@ import webbrowser
 from collections.abc import Callable
 from typing import Any
 
-from batchmail.accounts import Account, GmailMode, SmtpSecurity
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, emit
-from batchmail.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI
-from batchmail.services import Services
+from batchmail.sending.accounts import Account, GmailMode, SmtpSecurity
+from batchmail.sending.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI
+from batchmail.services.facade import Services
 
 _GMAIL_MODES = {"api": GmailMode.api, "smtp": GmailMode.smtp_xoauth2}
 

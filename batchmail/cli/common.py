@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from batchmail.domain.money import parse_decimal
+from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
+from batchmail.domain.selection import Criteria, Period
 from batchmail.errors import InvalidInput
-from batchmail.pieces import PieceType, Side, Status, StatusGroup, parse_decimal
-from batchmail.selection import Criteria, Period
 
 if TYPE_CHECKING:
-    from batchmail.services import Services
+    from batchmail.services.facade import Services
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 

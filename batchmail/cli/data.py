@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from batchmail.cli.common import EXIT_OK, add_filters, criteria_from, emit
-from batchmail.services import PieceRow, Services
+from batchmail.services.facade import PieceRow, Services
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

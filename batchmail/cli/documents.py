@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 from batchmail.cli.common import EXIT_OK, iso_date
+from batchmail.documents.pdf_files import page_count
 from batchmail.files import write_atomic
-from batchmail.printing import page_count
-from batchmail.services import Services
+from batchmail.services.facade import Services
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, emit
 from batchmail.cli.send import report_text
 from batchmail.errors import InvalidInput
-from batchmail.outbox import OutboxState
-from batchmail.queue_service import QueueItem
-from batchmail.report import BatchReport
-from batchmail.services import Services
+from batchmail.sending.outbox import OutboxState
+from batchmail.sending.report import BatchReport
+from batchmail.services.facade import Services
+from batchmail.services.queue import QueueItem
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

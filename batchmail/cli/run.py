@@ -6,7 +6,7 @@ import argparse
 import os
 
 from batchmail.cli.common import EXIT_OK
-from batchmail.settings import data_dir
+from batchmail.paths import data_dir
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

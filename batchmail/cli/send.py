@@ -6,14 +6,14 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from batchmail.attachments import load_attachment
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
-from batchmail.compose import Grouping, SendOptions
 from batchmail.errors import InvalidInput
-from batchmail.preview import Preview
-from batchmail.report import BatchReport
-from batchmail.send_choices import SendChoices
-from batchmail.services import Services
+from batchmail.sending.attachments import load_attachment
+from batchmail.sending.choices import SendChoices
+from batchmail.sending.compose import Grouping, SendOptions
+from batchmail.sending.preview import Preview
+from batchmail.sending.report import BatchReport
+from batchmail.services.facade import Services
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,10 +11,11 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from batchmail.contacts import Contact, IssuingCompany, SenderAddress, User
 from batchmail.demo.people import make_contacts
 from batchmail.demo.pieces import PAYMENT_TERMS_DAYS, PieceMaker
-from batchmail.pieces import Piece
+from batchmail.domain.company import IssuingCompany, SenderAddress, User
+from batchmail.domain.contacts import Contact
+from batchmail.domain.pieces import Piece
 
 
 @dataclass(kw_only=True, slots=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import NamedTuple
 
-from batchmail.pieces import Side
+from batchmail.domain.pieces import Side
 
 # nature | description | unit (f flat, u unit, h hour, j day, m metre) | unit price excl. tax | VAT %
 # "*" rows belong to every nature of their side.

@@ -7,8 +7,9 @@ import random
 import re
 import unicodedata
 
-from batchmail.contacts import Contact, Language
-from batchmail.pieces import Side
+from batchmail.domain.contacts import Contact
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import Side
 
 # kind (C customer, S supplier, P private person) | country | language | name | street | town | first contact
 _COMPANIES = """\

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
-from batchmail.contacts import Contact
 from batchmail.demo.catalog import (
     CATALOGS,
     DISCOUNTS,
@@ -23,7 +22,10 @@ from batchmail.demo.catalog import (
     PAYMENT_METHODS,
     Item,
 )
-from batchmail.pieces import ZERO, Line, Payment, Piece, PieceType, Side, Status, format_number, to_cents
+from batchmail.domain.contacts import Contact
+from batchmail.domain.money import ZERO, to_cents
+from batchmail.domain.numbering import format_number
+from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Side, Status
 
 PAYMENT_TERMS_DAYS = 30
 

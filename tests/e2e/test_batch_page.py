@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from batchmail.settings import mailbox_dir
+from batchmail.paths import mailbox_dir
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEND_TIMEOUT_MS = 120_000

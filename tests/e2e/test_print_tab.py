@@ -15,12 +15,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from batchmail.contacts import Contact
-from batchmail.formatting import format_money, plain_spaces
-from batchmail.pieces import PieceType
-from batchmail.selection import Criteria
-from batchmail.services import Services
-from batchmail.summaries import Statement
+from batchmail.domain.contacts import Contact
+from batchmail.domain.formatting import format_money, plain_spaces
+from batchmail.domain.pieces import PieceType
+from batchmail.domain.selection import Criteria
+from batchmail.domain.summaries import Statement
+from batchmail.services.facade import Services
 from tests.e2e.test_batch_page import ARTIFACTS, choose
 from ui.treatments.printing import default_period
 

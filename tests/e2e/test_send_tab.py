@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
-from batchmail.contacts import Contact
-from batchmail.pieces import PieceType, Status
-from batchmail.selection import Criteria
-from batchmail.services import Services
+from batchmail.domain.contacts import Contact
+from batchmail.domain.pieces import PieceType, Status
+from batchmail.domain.selection import Criteria
+from batchmail.services.facade import Services
 from storage.stores import open_stores
 from tests.e2e.conftest import REPO, Cli
 from tests.e2e.test_batch_page import ARTIFACTS, SEND_TIMEOUT_MS, choose

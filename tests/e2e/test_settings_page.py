@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pypdf import PdfReader
 
+from tests.documents.test_pdf import near, page_colours, pdf_pages, png_bytes
 from tests.e2e.conftest import Cli
-from tests.test_pdf import near, page_colours, pdf_pages, png_bytes
 
 FOOTER = "Membre d'une association agréée, règlement par chèque accepté"
 ACCENT = "#2e7d32"

@@ -15,12 +15,12 @@ from typing import NamedTuple
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from batchmail.contacts import Contact
-from batchmail.formatting import format_money
-from batchmail.pieces import PieceType, Status
-from batchmail.selection import Criteria, Period, PieceSummary
-from batchmail.services import Services
-from batchmail.workspace import PieceTotals, Sort, SortKey
+from batchmail.domain.contacts import Contact
+from batchmail.domain.formatting import format_money
+from batchmail.domain.pieces import PieceType, Status
+from batchmail.domain.selection import Criteria, Period, PieceSummary
+from batchmail.services.facade import Services
+from batchmail.services.workspace import PieceTotals, Sort, SortKey
 from tests.e2e.test_batch_page import ARTIFACTS, choose, last_month
 
 GRID = "[data-testid=piece-grid]"

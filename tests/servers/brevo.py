@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import Any
 
-from batchmail.accounts import Account, AccountKind
+from batchmail.sending.accounts import Account, AccountKind
 from tests.servers.httpd import LocalHttpServer, Reply, Request
 
 SEND_PATH = "/v3/smtp/email"

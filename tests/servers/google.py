@@ -30,8 +30,8 @@ from urllib.parse import unquote_plus, urlencode
 import orjson
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from batchmail.accounts import Account, AccountKind, GmailMode, SmtpSecurity
-from batchmail.oauth import GmailSecrets, scopes_for
+from batchmail.sending.accounts import Account, AccountKind, GmailMode, SmtpSecurity
+from batchmail.sending.oauth import GmailSecrets, scopes_for
 from tests.servers.httpd import LocalHttpServer, Reply, Request
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 

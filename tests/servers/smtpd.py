@@ -31,7 +31,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from batchmail.accounts import Account, AccountKind, SmtpSecurity
+from batchmail.sending.accounts import Account, AccountKind, SmtpSecurity
 
 TlsMode = Literal["starttls", "implicit", "none"]
 HOST = "127.0.0.1"

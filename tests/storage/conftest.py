@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from batchmail.outbox import OutboxEntry
-from batchmail.pieces import Line, Payment, Piece, PieceType, Status
+from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
+from batchmail.sending.outbox import OutboxEntry
 from storage.stores import Stores, open_stores
 
 

@@ -15,7 +15,7 @@ import orjson
 import pytest
 from tinydb import TinyDB
 
-from batchmail.contacts import Contact
+from batchmail.domain.contacts import Contact
 from batchmail.errors import StoreError
 from storage.atomic import AtomicJSONStorage, storage_of
 from storage.stores import open_stores

@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import orjson
 
-from batchmail.accounts import Account, AccountKind, SmtpSecurity
-from batchmail.contacts import Contact, IssuingCompany, Language, SenderAddress, User
-from batchmail.history import SendRecord
-from batchmail.outbox import OutboxState
-from batchmail.pieces import Line, Piece, PieceType, Side, Status
+from batchmail.domain.company import IssuingCompany, SenderAddress, User
+from batchmail.domain.contacts import Contact
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import Line, Piece, PieceType, Side, Status
+from batchmail.sending.accounts import Account, AccountKind, SmtpSecurity
+from batchmail.sending.history import SendRecord
+from batchmail.sending.outbox import OutboxState
 from storage import codec
 from tests.storage.conftest import make_entry, make_piece
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from batchmail.errors import NotFound, StoreError
-from batchmail.outbox import OutboxState
+from batchmail.sending.outbox import OutboxState
 from storage.stores import Stores, open_stores
 from tests.sendkit import outbox_on_disk
 from tests.storage.conftest import make_entry

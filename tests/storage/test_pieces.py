@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from batchmail.domain.pieces import Piece, PieceType, Status
+from batchmail.domain.selection import PieceSummary
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.pieces import Piece, PieceType, Status
-from batchmail.selection import PieceSummary
 from storage.stores import Stores, open_stores
 from tests.storage.conftest import make_piece
 

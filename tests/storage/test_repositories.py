@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from batchmail.accounts import Account, AccountKind, mailbox_account
-from batchmail.contacts import Contact, IssuingCompany, SenderAddress, User
+from batchmail.domain.company import IssuingCompany, SenderAddress, User
+from batchmail.domain.contacts import Contact
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.history import SendRecord
+from batchmail.sending.accounts import Account, AccountKind, mailbox_account
+from batchmail.sending.history import SendRecord
 from storage.stores import Stores, open_stores
 
 

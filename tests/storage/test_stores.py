@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from batchmail.accounts import mailbox_account
-from batchmail.contacts import Contact
+from batchmail.domain.contacts import Contact
 from batchmail.errors import StoreLocked
+from batchmail.sending.accounts import mailbox_account
 from storage.stores import SCHEMAS, open_stores
 from tests.storage.conftest import make_piece
 

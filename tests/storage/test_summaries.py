@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from batchmail.pieces import Line, Payment, Piece, PieceType, Status
-from batchmail.selection import PieceSummary, fold
+from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
+from batchmail.domain.selection import PieceSummary, fold
 from storage.codec import encode_piece
 from storage.pieces import _fold, summarize, summary_of
 

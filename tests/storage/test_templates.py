@@ -7,10 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from batchmail.contacts import Language
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType
 from batchmail.errors import InvalidInput, NotFound, StoreError
-from batchmail.pieces import PieceType
-from batchmail.templates import MessageTemplate
+from batchmail.sending.templates import MessageTemplate
 from storage.stores import SCHEMAS, Stores, open_stores
 
 REMINDER = MessageTemplate(

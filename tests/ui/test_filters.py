@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
+from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidInput
-from batchmail.pieces import PieceType, Side, Status, StatusGroup
-from batchmail.selection import Criteria
 from ui.filters import FilterForm, parse_amount
 
 

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from batchmail.selection import Criteria
-from batchmail.workspace import Page, Sort, WorkspaceService
+from batchmail.domain.selection import Criteria
+from batchmail.services.workspace import Page, Sort, WorkspaceService
 from ui import i18n
 from ui.components.piece_grid import BLOCK_ROWS, MenuItem, MenuTarget, Opener, PieceGrid, open_items
 from ui.components.selection_panel import totals_text

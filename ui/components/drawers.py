@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from batchmail.history import SendRecord
-from batchmail.services import Services
-from batchmail.workspace import ContactView, PieceView
+from batchmail.sending.history import SendRecord
+from batchmail.services.facade import Services
+from batchmail.services.workspace import ContactView, PieceView
 from ui import i18n
 from ui.components.tables import simple_table
 from ui.pdf_routes import PIECE_ROUTE

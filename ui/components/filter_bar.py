@@ -7,9 +7,9 @@ from typing import Any
 
 from nicegui import events, ui
 
+from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
 from batchmail.errors import InvalidInput
-from batchmail.pieces import PieceType, Side, Status, StatusGroup
-from batchmail.workspace import WorkspaceService
+from batchmail.services.workspace import WorkspaceService
 from ui import i18n
 from ui.filters import GROUP, PERIOD_PATTERN, STATUS, FilterForm, parse_amount
 

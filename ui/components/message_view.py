@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from nicegui import ui
 
-from batchmail.preview import PlannedMessage
+from batchmail.sending.preview import PlannedMessage
 from ui import i18n
 from ui.components.report import warning_text
 

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from batchmail.outbox import Attempt, OutboxState
-from batchmail.queue_service import QueueItem
+from batchmail.sending.outbox import Attempt, OutboxState
+from batchmail.services.queue import QueueItem
 from ui import i18n
 from ui.components.message_view import size_text
 from ui.components.queue_table import STATE_COLOURS, RowAction, reason_of

@@ -10,8 +10,8 @@ from typing import Any
 
 from nicegui import events, ui
 
-from batchmail.outbox import OutboxState
-from batchmail.queue_service import QueueItem
+from batchmail.sending.outbox import OutboxState
+from batchmail.services.queue import QueueItem
 from ui import i18n
 
 RowAction = Callable[[int], Awaitable[None]]

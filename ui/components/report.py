@@ -14,9 +14,9 @@ from typing import Any
 
 from nicegui import ui
 
-from batchmail.outbox import OutboxState
-from batchmail.report import BatchReport, Held, Phase, ReportRow
-from batchmail.send_checks import Skipped, Warning, WarningCode
+from batchmail.sending.checks import Skipped, Warning, WarningCode
+from batchmail.sending.outbox import OutboxState
+from batchmail.sending.report import BatchReport, Held, Phase, ReportRow
 from ui import i18n
 from ui.components.tables import Column, simple_table, table_columns
 

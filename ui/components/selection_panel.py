@@ -8,10 +8,10 @@ from typing import Protocol
 
 from nicegui import ui
 
+from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidInput
-from batchmail.selection import Criteria
-from batchmail.services import Services
-from batchmail.workspace import Page, PieceTotals, Sort, WorkspaceService
+from batchmail.services.facade import Services
+from batchmail.services.workspace import Page, PieceTotals, Sort, WorkspaceService
 from ui import i18n
 from ui.components.filter_bar import FilterBar
 from ui.components.piece_grid import BLOCK_ROWS, MenuItem, MenuTarget, Opener, PieceGrid, open_items

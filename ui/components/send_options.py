@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from nicegui import events, ui
 
-from batchmail.compose import Grouping
-from batchmail.contacts import SenderAddress
-from batchmail.message import Attachment
-from batchmail.send_choices import SendChoices, address_error
+from batchmail.domain.company import SenderAddress
+from batchmail.sending.choices import SendChoices, address_error
+from batchmail.sending.compose import Grouping
+from batchmail.sending.message import Attachment
 from ui import i18n
 from ui.components.message_view import size_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nicegui import events, ui
 
-from batchmail.preview import Preview
+from batchmail.sending.preview import Preview
 from ui import i18n
 from ui.components.message_view import open_message, size_text
 from ui.components.report import ROWS_PER_PAGE, held_table, skipped_table, warning_text

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 
 from nicegui import events, ui
 
-from batchmail.company_form import hex_color
-from batchmail.company_service import LOGO_MAX_BYTES, Logo
 from batchmail.errors import InvalidInput
-from batchmail.services import Services
+from batchmail.services.company import LOGO_MAX_BYTES, Logo
+from batchmail.services.company_form import hex_color
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.pdf_routes import PIECE_ROUTE
 

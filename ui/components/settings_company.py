@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from babel.numbers import get_decimal_symbol
 from nicegui import ui
 
-from batchmail.company_form import FieldError, company_form
-from batchmail.company_service import Logo
-from batchmail.contacts import IssuingCompany, Language
+from batchmail.domain.company import IssuingCompany
+from batchmail.domain.formatting import locale_of
+from batchmail.domain.language import Language
 from batchmail.errors import BatchMailError
-from batchmail.formatting import locale_of
-from batchmail.services import Services
+from batchmail.services.company import Logo
+from batchmail.services.company_form import FieldError, company_form
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.settings_branding import BrandingEditor
 

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from nicegui import ui
 
-from batchmail.contacts import Language
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType
 from batchmail.errors import BatchMailError
-from batchmail.pieces import PieceType
-from batchmail.services import Services
-from batchmail.templates import MessageTemplate, TemplateProblem
+from batchmail.sending.templates import MessageTemplate, TemplateProblem
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.template_keywords import keyword_picker
 from ui.components.template_preview import TemplatePreviewPanel

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from batchmail.templates import EXTRA_KEYWORDS, MULTI_PIECE_KEYWORDS, ONE_PIECE_KEYWORDS
+from batchmail.domain.keywords import EXTRA_KEYWORDS, MULTI_PIECE_KEYWORDS, ONE_PIECE_KEYWORDS
 from ui import i18n
 
 # (label key, keywords, icon marking the group's chips)

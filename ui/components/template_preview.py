@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from batchmail.contacts import Language
-from batchmail.pieces import PieceType
-from batchmail.services import Services
-from batchmail.template_service import PreviewPiece
-from batchmail.templates import MessageTemplate, TemplateProblem
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType
+from batchmail.sending.templates import MessageTemplate, TemplateProblem
+from batchmail.services.facade import Services
+from batchmail.services.templates import PreviewPiece
 from ui import i18n
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui.jobs import Jobs
 from ui.pages import batch, contacts, pieces, queue, settings, templates
 from ui.pdf_routes import register_pdf_route

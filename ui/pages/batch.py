@@ -6,7 +6,7 @@ from __future__ import annotations
 from nicegui import app, background_tasks, ui
 
 from batchmail.errors import BatchMailError
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.batch_panel import BatchPanel
 from ui.components.drawers import Drawers

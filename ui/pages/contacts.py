@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from nicegui import events, ui
 
-from batchmail.contacts import Contact
-from batchmail.services import Services
+from batchmail.domain.contacts import Contact
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.drawers import Drawers
 from ui.jobs import Jobs

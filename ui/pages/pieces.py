@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.drawers import Drawers
 from ui.components.piece_grid import add_script

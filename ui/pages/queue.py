@@ -13,10 +13,10 @@ from collections import Counter
 from nicegui import ui
 
 from batchmail.errors import BatchMailError, InvalidAddress
-from batchmail.outbox import OutboxState
-from batchmail.queue_service import QueueItem
-from batchmail.report import BatchReport
-from batchmail.services import Services
+from batchmail.sending.outbox import OutboxState
+from batchmail.sending.report import BatchReport
+from batchmail.services.facade import Services
+from batchmail.services.queue import QueueItem
 from ui import i18n
 from ui.components.queue_dialogs import address_dialog, confirm, detail_dialog
 from ui.components.queue_table import FILTER_STATES, QueueFilter, QueueTable

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from nicegui import events, ui
 
-from batchmail.accounts import Account
-from batchmail.services import Services
+from batchmail.sending.accounts import Account
+from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.settings_company import CompanyForm
 from ui.jobs import Jobs

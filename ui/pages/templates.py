@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from batchmail.contacts import Language
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType, Side
 from batchmail.errors import BatchMailError
-from batchmail.pieces import PieceType, Side
-from batchmail.services import Services
-from batchmail.template_service import Applied, Origin, TemplateOverview
-from batchmail.templates import MessageTemplate, default_template
+from batchmail.sending.templates import MessageTemplate, default_template
+from batchmail.services.facade import Services
+from batchmail.services.templates import Applied, Origin, TemplateOverview
 from ui import i18n
 from ui.components.template_editor import TemplateEditor, free_name
 from ui.jobs import Jobs

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from batchmail.services import Services
+from batchmail.services.facade import Services
 from ui.jobs import Jobs
 
 

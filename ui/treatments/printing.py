@@ -9,10 +9,9 @@ from enum import StrEnum
 
 from nicegui import events, ui
 
-from batchmail.document_html import pdf_file_name
+from batchmail.documents.file_names import pdf_file_name, summary_filename
+from batchmail.domain.summaries import AgeBucket, AgedBalance, Statement, SummaryDocument
 from batchmail.errors import BatchMailError, InvalidInput
-from batchmail.printing import SummaryDocument, summary_filename
-from batchmail.summaries import AgeBucket, AgedBalance, Statement
 from ui import i18n
 from ui.jobs import Job
 from ui.pdf_routes import KEPT, PDF, KeptPdf, Scope, Summary, SummaryRequest
@@ -127,7 +126,7 @@ class PrintPanel:
             scope=Scope(self.scope.value),
         )
 
-    async def _choose(self, event: events.ValueChangeEventArguments) -> None:
+    async def _choose(self, event: events.ValueChangeEventArguments[str]) -> None:
         self.choice = str(event.value)
         self._show_parameters()
         await self.refresh()
@@ -139,7 +138,7 @@ class PrintPanel:
         self.as_of.set_visibility(self.choice == Summary.balance)
         self.scope.set_visibility(self.choice == Summary.balance)
 
-    async def _contact_chosen(self, event: events.ValueChangeEventArguments) -> None:
+    async def _contact_chosen(self, event: events.ValueChangeEventArguments[int | None]) -> None:
         if event.value != self.contact_id:
             self.contact_id = event.value
             await self.refresh()
@@ -165,7 +164,7 @@ class PrintPanel:
     def _offer(self, options: dict[int, str]) -> None:
         chosen = self.contact_id
         if chosen is not None and chosen not in options and chosen in self.contact.options:
-            options[chosen] = self.contact.options[chosen]  # type: ignore[call-overload]  # a dict of options
+            options[chosen] = self.contact.options[chosen]
         self.contact.set_options(options, value=chosen)
 
     # -- the figures ------------------------------------------------------------------------------------------------

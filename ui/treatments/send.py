@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from batchmail.accounts import Account
-from batchmail.compose import SendOptions
 from batchmail.errors import BatchMailError
-from batchmail.report import BatchReport
-from batchmail.send_choices import SendChoices
+from batchmail.sending.accounts import Account
+from batchmail.sending.choices import SendChoices
+from batchmail.sending.compose import SendOptions
+from batchmail.sending.report import BatchReport
 from ui import i18n
 from ui.components.report import ReportView
 from ui.components.send_options import FormSetup, SendOptionsForm

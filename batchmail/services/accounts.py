@@ -1,0 +1,325 @@
+"""Sending accounts: adding them (SMTP, Gmail, Brevo), testing them, choosing the one a batch goes through, who the
+mail is from, and the delivery events their provider recorded.
+
+Secrets never reach accounts.json: the credential store keeps them under `secret_key(name)` (a password, Brevo's
+API key, or for Gmail the JSON of `GmailSecrets`: the OAuth client secret and the refresh token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiosmtplib import SMTPException
+
+from batchmail.domain.company import SenderAddress
+from batchmail.errors import ConfigurationError, InvalidInput, NotFound, SendFailure
+from batchmail.paths import mailbox_dir
+from batchmail.sending.accounts import MAILBOX_ACCOUNT, Account, AccountKind, GmailMode, SmtpSecurity, mailbox_account
+from batchmail.sending.delivery_events import DeliveryEvent
+from batchmail.sending.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI, GmailSecrets, authorize
+from batchmail.sending.transports import make_transport
+from batchmail.sending.transports.base import Transport
+from batchmail.sending.transports.brevo import BrevoTransport
+from batchmail.sending.transports.gmail import (
+    GMAIL_SMTP_HOST,
+    GmailApiTransport,
+    GmailSmtpTransport,
+    make_gmail_transport,
+)
+from batchmail.sending.transports.http_api import api_url
+from batchmail.sending.transports.mailbox import MailboxTransport
+from batchmail.sending.transports.smtp import SmtpTransport, check_security
+
+if TYPE_CHECKING:
+    from batchmail.services.facade import Services
+
+DEFAULT_ACCOUNT_KEY = "default_account"
+CURRENT_USER_KEY = "current_user"
+EVENTS_POLLED_KEY = "events_polled:{name}"  # the day events were last polled for an account
+FIRST_POLL_DAYS = 30  # how far back the first poll of an account looks
+BREVO_MAX_MESSAGE_BYTES = 20_000_000  # Brevo's limit for a transactional email, attachments included
+
+OpenBrowser = Callable[[str], object]
+
+
+def secret_key(account_name: str) -> str:
+    """The credential store's name for an account's secret."""
+    return f"account:{account_name}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountCheck:
+    """The outcome of `AccountService.test`, in words a user reads."""
+
+    account: str
+    ok: bool
+    detail: str
+
+
+class AccountService:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def add_smtp(
+        self,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        security: SmtpSecurity,
+        username: str = "",
+        password: str | None = None,
+        from_address: str = "",
+        ca_file: str = "",
+        make_default: bool = True,
+    ) -> Account:
+        account = Account(
+            name=name,
+            kind=AccountKind.smtp,
+            host=host,
+            port=port,
+            security=security,
+            username=username,
+            from_address=from_address,
+            ca_file=str(Path(ca_file).resolve()) if ca_file else "",
+        )
+        check_security(account)
+        if ca_file and not Path(ca_file).is_file():
+            raise InvalidInput(f"--ca-file: {ca_file} is not a file")
+        await asyncio.to_thread(self._store, account, password, make_default)
+        return account
+
+    async def add_gmail(
+        self,
+        *,
+        name: str,
+        client_id: str,
+        client_secret: str,
+        from_address: str = "",
+        mode: GmailMode = GmailMode.api,
+        open_browser: OpenBrowser = webbrowser.open,
+        auth_uri: str = GOOGLE_AUTH_URI,
+        token_uri: str = GOOGLE_TOKEN_URI,
+        api_base_url: str = "",
+        smtp_host: str = GMAIL_SMTP_HOST,
+        smtp_port: int = 587,
+        ca_file: str = "",
+        make_default: bool = True,
+        timeout_seconds: float | None = 300,
+    ) -> Account:
+        """Ask the user's consent in the browser (`open_browser` gets the page's address), then store the account
+        and its refresh token. Blocks until the browser comes back or `timeout_seconds` pass."""
+        if not client_id.strip() or not client_secret.strip():
+            raise InvalidInput("a Google account needs the OAuth client id and client secret of your Google project")
+        await self._refuse_existing(name)
+        granted = await asyncio.to_thread(
+            authorize,
+            client_id.strip(),
+            client_secret.strip(),
+            mode=mode,
+            auth_uri=api_url(auth_uri, what="the authorization endpoint"),
+            token_uri=api_url(token_uri, what="the token endpoint"),
+            open_browser=open_browser,
+            login_hint=from_address,
+            timeout_seconds=timeout_seconds,
+        )
+        smtp = mode is GmailMode.smtp_xoauth2
+        account = Account(
+            name=name,
+            kind=AccountKind.gmail,
+            username=granted.email,
+            from_address=from_address or granted.email,
+            client_id=client_id.strip(),
+            auth_uri=auth_uri,
+            token_uri=token_uri,
+            api_base_url=api_base_url,
+            gmail_mode=mode,
+            host=smtp_host if smtp else "",
+            port=smtp_port if smtp else 0,
+            ca_file=str(Path(ca_file).resolve()) if ca_file else "",
+        )
+        await asyncio.to_thread(self._store, account, granted.secrets(client_secret.strip()).dump(), make_default)
+        return account
+
+    async def reconnect_gmail(self, name: str, *, open_browser: OpenBrowser = webbrowser.open) -> Account:
+        """Ask the consent again for an account Google revoked; its queued mail can then go."""
+        account = await self.get(name)
+        if account.kind is not AccountKind.gmail:
+            raise InvalidInput(f"account {name!r} is not a Gmail account: nothing to reconnect")
+        secret = await asyncio.to_thread(self._services.credentials.get, secret_key(name))
+        client_secret = GmailSecrets.load(secret, account=name).client_secret
+        granted = await asyncio.to_thread(
+            authorize,
+            account.client_id,
+            client_secret,
+            mode=account.gmail_mode,
+            auth_uri=api_url(account.auth_uri or GOOGLE_AUTH_URI, what="the authorization endpoint"),
+            token_uri=api_url(account.token_uri or GOOGLE_TOKEN_URI, what="the token endpoint"),
+            open_browser=open_browser,
+            login_hint=account.username or account.from_address,
+        )
+        fixed = dataclasses.replace(account, reconnect_needed=False, username=granted.email or account.username)
+
+        def run() -> None:
+            self._services.credentials.set(secret_key(name), granted.secrets(client_secret).dump())
+            self._services.stores.accounts.update(fixed)
+
+        await asyncio.to_thread(run)
+        return fixed
+
+    async def add_brevo(
+        self, *, name: str, api_key: str, from_address: str, api_base_url: str = "", make_default: bool = True
+    ) -> Account:
+        """A Brevo account: its API key and the sender address verified in Brevo."""
+        if not api_key.strip():
+            raise InvalidInput("a Brevo account needs its API key (Brevo: SMTP & API, API keys)")
+        if "@" not in from_address:
+            raise InvalidInput("a Brevo account needs --from: a sender address verified in Brevo")
+        account = Account(
+            name=name,
+            kind=AccountKind.brevo,
+            from_address=from_address,
+            api_base_url=api_base_url,
+            max_message_bytes=BREVO_MAX_MESSAGE_BYTES,
+        )
+        BrevoTransport(account, api_key.strip())  # refuses an API address that is not https
+        await asyncio.to_thread(self._store, account, api_key.strip(), make_default)
+        return account
+
+    async def all(self) -> list[tuple[Account, bool]]:
+        """Every account, the built-in test mailbox first, each with whether it is the default."""
+
+        def run() -> list[tuple[Account, bool]]:
+            default = self._services.stores.settings.get(DEFAULT_ACCOUNT_KEY) or MAILBOX_ACCOUNT
+            accounts = [mailbox_account(), *self._services.stores.accounts.all()]
+            return [(account, account.name == default) for account in accounts]
+
+        return await asyncio.to_thread(run)
+
+    async def transport(self, account: Account) -> Transport:
+        """The transport of `account`, with its secret; a Gmail account whose authorization Google revokes is
+        marked "reconnect needed" by it (the registry's factory cannot reach the store)."""
+        secret = await asyncio.to_thread(self._services.credentials.get, secret_key(account.name))
+        if account.kind is AccountKind.gmail:
+            return make_gmail_transport(account, secret, on_revoked=lambda: self._mark_reconnect_needed(account.name))
+        return make_transport(account, secret=secret, mailbox_dir=mailbox_dir(self._services.data_dir))
+
+    async def test(self, name: str | None = None) -> AccountCheck:
+        """Connect and authenticate without sending anything: SMTP EHLO and AUTH (XOAUTH2 for Gmail over SMTP), a
+        renewal of Gmail's access token, Brevo's GET /account."""
+        account = await self.get(name)
+        try:
+            transport = await self.transport(account)
+            if isinstance(transport, SmtpTransport):
+                detail = await _check_smtp(transport)
+            elif isinstance(transport, GmailApiTransport | BrevoTransport):
+                detail = await transport.check()
+            elif isinstance(transport, MailboxTransport):
+                detail = f"the test mailbox: every mail becomes an .eml file in {transport.directory}, none leaves"
+            else:
+                raise ConfigurationError(f"account {account.name!r}: this kind of account cannot be tested")
+        except (SendFailure, ConfigurationError) as err:
+            return AccountCheck(account=account.name, ok=False, detail=str(err))
+        return AccountCheck(account=account.name, ok=True, detail=detail)
+
+    async def mark_reconnect_needed(self, name: str) -> None:
+        """Google revoked the account's authorization: its mail waits until the user consents again."""
+        await asyncio.to_thread(self._mark_reconnect_needed, name)
+
+    async def poll_events(self, name: str | None = None) -> list[DeliveryEvent]:
+        """Ask the account's provider what became of the mail it took (Brevo: delivered, opened, bounced...) since
+        the last poll, and keep each event on the history record of its message. Returns the events polled."""
+        account = await self.get(name)
+        transport = await self.transport(account)
+        if not isinstance(transport, BrevoTransport):
+            raise InvalidInput(f"account {account.name!r}: only Brevo reports delivery events")
+        key = EVENTS_POLLED_KEY.format(name=account.name)
+        today = self._services.today()
+        last = await asyncio.to_thread(self._services.stores.settings.get, key)
+        since = date.fromisoformat(last) if last else today - timedelta(days=FIRST_POLL_DAYS)
+        events = await transport.poll_events(since, today)
+
+        def store() -> None:
+            self._services.stores.history.add_events(events)
+            self._services.stores.settings.set(key, today.isoformat())
+
+        await asyncio.to_thread(store)
+        return events
+
+    async def get(self, name: str | None = None) -> Account:
+        """The account named, else the default one, else the built-in test mailbox."""
+
+        def run() -> Account:
+            chosen = name or self._services.stores.settings.get(DEFAULT_ACCOUNT_KEY)
+            if not chosen or chosen == MAILBOX_ACCOUNT:
+                return mailbox_account()
+            return self._services.stores.accounts.get(chosen)
+
+        return await asyncio.to_thread(run)
+
+    async def senders(self, account: Account) -> list[SenderAddress]:
+        """The addresses a batch may be sent from, the default first: the account's own address, then the current
+        user's addresses, else the company's."""
+
+        def run() -> list[SenderAddress]:
+            users = self._services.stores.company.users()
+            current_id = self._services.stores.settings.get(CURRENT_USER_KEY)
+            user = next((u for u in users if u.id == current_id), users[0] if users else None)
+            company = self._services.stores.company.get()
+            found = [SenderAddress(email=account.from_address, display_name=user.name if user else "")]
+            found = found if account.from_address else []
+            found += [a for a in (user.addresses if user else []) if a.email != account.from_address]
+            if not found and company and company.email:
+                found.append(SenderAddress(email=company.email, display_name=company.name))
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def sender(self, account: Account, email: str | None = None) -> SenderAddress:
+        """Who the mail is from: `email` if it is one of `senders(account)`, else the first of them."""
+        allowed = await self.senders(account)
+        if not allowed:
+            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
+        if email is None:
+            return allowed[0]
+        for address in allowed:
+            if address.email.casefold() == email.casefold():
+                return address
+        choices = ", ".join(a.email for a in allowed)
+        raise InvalidInput(f"--from: {email} is not one of your sender addresses ({choices})")
+
+    async def _refuse_existing(self, name: str) -> None:
+        """Before the browser opens for nothing."""
+        names = {account.name for account in await asyncio.to_thread(self._services.stores.accounts.all)}
+        if name in names or name == MAILBOX_ACCOUNT:
+            raise InvalidInput(f"account {name!r} already exists")
+
+    def _store(self, account: Account, secret: str | None, make_default: bool) -> None:
+        self._services.stores.accounts.add(account)
+        if secret is not None:
+            self._services.credentials.set(secret_key(account.name), secret)
+        if make_default:
+            self._services.stores.settings.set(DEFAULT_ACCOUNT_KEY, account.name)
+
+    def _mark_reconnect_needed(self, name: str) -> None:
+        with contextlib.suppress(NotFound):  # removed meanwhile: nothing left to mark
+            account = self._services.stores.accounts.get(name)
+            self._services.stores.accounts.update(dataclasses.replace(account, reconnect_needed=True))
+
+
+async def _check_smtp(transport: SmtpTransport) -> str:
+    smtp = await transport.connect()
+    with contextlib.suppress(SMTPException, OSError):
+        await smtp.quit(timeout=5)
+    smtp.close()
+    user = transport.user if isinstance(transport, GmailSmtpTransport) else transport.account.username
+    login = f", logged in as {user}" if user else " (no login)"
+    return f"{transport.host}:{transport.port} ({transport.account.security.value}) accepted the connection{login}"

@@ -1,0 +1,237 @@
+"""Message templates kept by the user: list, read, save (checked first), duplicate, delete; which one each document
+type and language uses; and a preview on a real piece."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from batchmail.domain.contacts import Contact
+from batchmail.domain.keywords import TemplateContext
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import PieceType
+from batchmail.errors import ConfigurationError, InvalidInput
+from batchmail.sending.templates import (
+    MessageTemplate,
+    RenderedText,
+    TemplateProblem,
+    default_template,
+    find_problem,
+    render_template,
+)
+
+if TYPE_CHECKING:
+    from batchmail.services.facade import Services
+
+PREVIEW_PIECES = 30  # pieces offered to preview a template on
+
+
+class Origin(StrEnum):
+    """Where the template a document type and language uses comes from (the order `lookup_sync` tries)."""
+
+    saved = "saved"  # a saved template for that type and language
+    company_language = "company_language"  # a saved template for that type in the issuing company's language
+    every_type = "every_type"  # a saved template for every type, in that language
+    builtin = "builtin"  # the built-in template for that type and language
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The template mails about `piece_type` to readers of `language` use, unless a batch forces another."""
+
+    piece_type: PieceType
+    language: Language
+    template: MessageTemplate
+    origin: Origin
+
+
+@dataclass(kw_only=True, slots=True)
+class TemplateOverview:
+    applied: builtins.list[Applied]  # every document type and language, in PieceType then Language order
+    saved: builtins.list[MessageTemplate]  # every saved template by name: each can be forced for a batch
+    company_language: Language | None  # None: no issuing company yet
+
+    def uses(self, name: str) -> builtins.list[Applied]:
+        """The types and languages the saved template `name` applies to; none: it serves only when forced."""
+        return [a for a in self.applied if a.origin is not Origin.builtin and a.template.name == name]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewPiece:
+    """A piece a template can be previewed on."""
+
+    id: int
+    number: str
+    type: PieceType
+    date: date
+    contact_name: str
+    language: Language  # its contact's
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePreview:
+    """A template rendered on a real piece, as a send would write it, or why it cannot be."""
+
+    number: str
+    language: Language  # the values are written in the template's language, as a send writes them
+    rendered: RenderedText | None
+    problem: TemplateProblem | None
+
+
+class TemplateService:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def list(self) -> builtins.list[MessageTemplate]:
+        """Every saved template, by name (the built-in defaults are not stored)."""
+        return await asyncio.to_thread(self._services.stores.templates.all)
+
+    async def get(self, name: str) -> MessageTemplate:
+        """The template of that name; raises NotFound."""
+        return await asyncio.to_thread(self._services.stores.templates.get, name)
+
+    async def save(self, template: MessageTemplate, *, replacing: str | None = None) -> None:
+        """Check the template, then store it under its name.
+
+        `replacing` is the name of the saved template being edited (None: a new one); if the name changed, that
+        one goes. A name another saved template already has is refused, so nothing is overwritten unasked.
+        Raises InvalidInput naming the field and line of an unknown keyword, a syntax error or a construct the
+        sandbox refuses; nothing is stored then.
+        """
+
+        def run() -> None:
+            name = template.name.strip()
+            problem = find_problem(template)
+            if problem is not None:
+                raise InvalidInput(f"template {name!r}, {problem}")
+            repository = self._services.stores.templates
+            names = {saved.name for saved in repository.all()}
+            if name != replacing and name in names:
+                raise InvalidInput(f"a message template named {name!r} already exists")
+            repository.save(dataclasses.replace(template, name=name))
+            if replacing is not None and replacing != name and replacing in names:
+                repository.delete(replacing)
+
+        await asyncio.to_thread(run)
+
+    async def duplicate(self, name: str, new_name: str) -> MessageTemplate:
+        """Save a copy of the template `name` as `new_name` and return it. Coming after the original by name, the
+        copy serves only when forced for a batch until its type or language changes."""
+        copy = dataclasses.replace(await self.get(name), name=new_name)
+        await self.save(copy)
+        return copy
+
+    async def delete(self, name: str) -> None:
+        """Remove the template of that name (its types and languages go back to the next fitting template, at
+        worst the built-in one); raises NotFound."""
+        await asyncio.to_thread(self._services.stores.templates.delete, name)
+
+    async def check(self, template: MessageTemplate) -> TemplateProblem | None:
+        """What `save` would refuse in the template's text, with its field, line and keyword; None if nothing."""
+        return await asyncio.to_thread(find_problem, template)
+
+    async def lookup(self, piece_type: PieceType, language: Language) -> MessageTemplate:
+        """The template a mail about `piece_type` to a reader of `language` uses; see `lookup_sync`."""
+        return await asyncio.to_thread(self.lookup_sync, piece_type, language)
+
+    def lookup_sync(self, piece_type: PieceType, language: Language) -> MessageTemplate:
+        """`lookup` for a worker thread (it reads the stores), e.g. as `SendOptions.templates`.
+
+        In order: a saved template for that type and language; one for that type in the company's language; one
+        for every type (no type set) in that language; the built-in default for that type and language. Among
+        several saved templates that fit equally, the first by name.
+        """
+        saved = self._services.stores.templates.all()
+        return _resolve(saved, self._company_language(), piece_type, language).template
+
+    async def overview(self) -> TemplateOverview:
+        """Which template every document type and language uses, and every saved template."""
+
+        def run() -> TemplateOverview:
+            saved = self._services.stores.templates.all()
+            company_language = self._company_language()
+            applied = [
+                _resolve(saved, company_language, piece_type, language)
+                for piece_type in PieceType
+                for language in Language
+            ]
+            return TemplateOverview(applied=applied, saved=saved, company_language=company_language)
+
+        return await asyncio.to_thread(run)
+
+    async def preview_pieces(
+        self, piece_type: PieceType | None, language: Language, *, limit: int = PREVIEW_PIECES
+    ) -> builtins.list[PreviewPiece]:
+        """Up to `limit` pieces of that type (any type if None) to preview a template on, newest first, those
+        whose contact reads `language` before the others."""
+
+        def run() -> builtins.list[PreviewPiece]:
+            contacts = self._services.stores.contacts.by_id()
+            unknown = Contact(name="?")
+            summaries = [
+                s for s in self._services.stores.pieces.summaries() if piece_type is None or s.type is piece_type
+            ]
+            summaries.sort(key=lambda s: (s.date, s.number), reverse=True)
+            summaries.sort(key=lambda s: contacts.get(s.contact_id, unknown).language is not language)
+            return [
+                PreviewPiece(
+                    id=s.id,
+                    number=s.number,
+                    type=s.type,
+                    date=s.date,
+                    contact_name=(contact := contacts.get(s.contact_id, unknown)).display_name,
+                    language=contact.language,
+                )
+                for s in summaries[:limit]
+            ]
+
+        return await asyncio.to_thread(run)
+
+    async def preview(self, template: MessageTemplate, piece_id: int) -> TemplatePreview:
+        """The template rendered on the piece (raises NotFound) as a send would write it: subject, text and HTML,
+        values in the template's language. A template `save` would refuse gives its problem and no text."""
+
+        def run() -> TemplatePreview:
+            stores = self._services.stores
+            piece = stores.pieces.get(piece_id)
+            contact = stores.contacts.get(piece.contact_id)
+            company = stores.company.get()
+            if company is None:
+                raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
+            context = TemplateContext(pieces=[piece], contact=contact, company=company, language=template.language)
+            problem = find_problem(template) or find_problem(template, context)
+            rendered = None if problem else render_template(template, context)
+            return TemplatePreview(number=piece.number, language=template.language, rendered=rendered, problem=problem)
+
+        return await asyncio.to_thread(run)
+
+    def _company_language(self) -> Language | None:
+        company = self._services.stores.company.get()
+        return company.language if company else None
+
+
+def _resolve(
+    saved: Sequence[MessageTemplate], company_language: Language | None, piece_type: PieceType, language: Language
+) -> Applied:
+    """The template `lookup_sync` finds among `saved` (sorted by name), and where it comes from."""
+    tries = (
+        (piece_type, language, Origin.saved),
+        (piece_type, company_language or language, Origin.company_language),
+        (None, language, Origin.every_type),
+    )
+    for wanted_type, wanted_language, origin in tries:
+        found = next((t for t in saved if t.piece_type == wanted_type and t.language == wanted_language), None)
+        if found is not None:
+            return Applied(piece_type=piece_type, language=language, template=found, origin=origin)
+    return Applied(
+        piece_type=piece_type,
+        language=language,
+        template=default_template(piece_type, language),
+        origin=Origin.builtin,
+    )
