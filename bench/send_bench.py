@@ -6,7 +6,7 @@ In one run, for COUNT one-page invoices, each to its own contact, sent to a loca
 AUTH, as a real provider) running in its own process, as a provider's server would, so it takes no CPU time
 from the process that sends:
   1. raw rendering: plain WeasyPrint on the HTML of the same invoices, one process per core, warmed first;
-  2. the pipeline: `services.sending.send` on the batch (compose with every PDF rendered, outbox written,
+  2. the pipeline: `SendService.send` on the batch's plan (compose with every PDF rendered, outbox written,
      sent over the account's connections, recorded on pieces and contacts), the PDF pool warm, its cache empty;
      then raw rendering once more: the pipeline is compared with the mean of the two, so a change of load on a
      shared machine during the run weighs on both sides alike;
@@ -42,13 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
+from batchmail.documents.pdf import PdfRenderer
 from batchmail.documents.piece_html import DOCUMENTS_DIR, build_piece_html
 from batchmail.domain.selection import Criteria
+from batchmail.sending.choices import SendChoices
 from batchmail.sending.outbox import OutboxState
 from batchmail.sending.report import BatchReport, Phase
 from batchmail.sending.transports.smtp import SmtpTransport
-from batchmail.services.facade import Services
-from tests.sendkit import SENDER, fill, store_account
+from batchmail.wiring import App
+from storage.stores import Stores
+from tests.sendkit import SENDER, fill, opened, store_account
 from tests.servers.smtpd import smtp_server
 
 PIPELINE_TARGET = 0.85  # times the raw rendering rate
@@ -68,15 +71,13 @@ def main() -> None:
         fill(data_dir, args.count)
         account = replace(server.account, from_address=SENDER, connections=args.connections)
         store_account(data_dir, account, server.password)
-        services = Services.open(data_dir)
-        try:
-            renders = [raw_rendering(services, cores)]
-            first = _measured(server, args.count, lambda: pipeline(services, server, resend=False))
-            renders.append(raw_rendering(services, cores))
-            resend = _measured(server, args.count, lambda: pipeline(services, server, resend=True))
-            smtp = _measured(server, args.count, lambda: raw_smtp(services, server, args.connections))
-        finally:
-            services.close()
+        renderer = PdfRenderer(cache_dir=data_dir / "pdf-cache")
+        with renderer, opened(data_dir, renderer) as (app, stores):
+            renders = [raw_rendering(stores, cores)]
+            first = _measured(server, args.count, lambda: pipeline(app, renderer, server, resend=False))
+            renders.append(raw_rendering(stores, cores))
+            resend = _measured(server, args.count, lambda: pipeline(app, renderer, server, resend=True))
+            smtp = _measured(server, args.count, lambda: raw_smtp(stores, server, args.connections))
     render_rate = sum(renders) / len(renders)
     print(
         f"raw rendering, WeasyPrint, {cores} processes : {render_rate:8.1f} pages/s"
@@ -148,12 +149,12 @@ def _serve(pipe: Connection) -> None:
             pipe.send(len(server.messages) if question == "count" else time.process_time())
 
 
-def raw_rendering(services: Services, cores: int) -> float:
+def raw_rendering(stores: Stores, cores: int) -> float:
     """Pages a second: plain WeasyPrint on the batch's HTML, one process per core, each warmed by one render."""
-    company = services.stores.company.get()
+    company = stores.company.get()
     assert company is not None
-    contacts = services.stores.contacts.by_id()
-    pieces = services.stores.pieces.get_many(s.id for s in services.stores.pieces.summaries())
+    contacts = stores.contacts.by_id()
+    pieces = stores.pieces.get_many(s.id for s in stores.pieces.summaries())
     htmls = [build_piece_html(piece, contacts[piece.contact_id], company) for piece in pieces]
     with ProcessPoolExecutor(max_workers=cores, mp_context=get_context("spawn")) as pool:
         list(pool.map(_render, htmls[:cores]))
@@ -175,10 +176,10 @@ def _fonts() -> FontConfiguration:
     return FontConfiguration()
 
 
-async def pipeline(services: Services, server: _Server, *, resend: bool) -> tuple[float, float]:
+async def pipeline(app: App, renderer: PdfRenderer, server: _Server, *, resend: bool) -> tuple[float, float]:
     """Mails a second through `send`, and the share of the time spent composing."""
-    ids = [row.summary.id for row in await services.find_pieces(Criteria())]
-    await asyncio.to_thread(services.renderer.start)
+    ids = await app.workspace.matching_ids(Criteria())
+    await asyncio.to_thread(renderer.start)
     received = server.received
     composed_at: list[float] = []
 
@@ -187,7 +188,8 @@ async def pipeline(services: Services, server: _Server, *, resend: bool) -> tupl
             composed_at.append(time.perf_counter())
 
     started = time.perf_counter()
-    report = await services.sending.send(ids, resend=resend, on_progress=progress)
+    plan = await app.send.plan(ids, SendChoices(resend=resend))
+    report = await app.send.send(plan, on_progress=progress)
     elapsed = time.perf_counter() - started
     sent = report.counts[OutboxState.sent.value]
     if sent != len(ids) or server.received - received != len(ids):
@@ -195,11 +197,11 @@ async def pipeline(services: Services, server: _Server, *, resend: bool) -> tupl
     return len(ids) / elapsed, (composed_at[0] - started) / elapsed
 
 
-async def raw_smtp(services: Services, server: _Server, connections: int) -> tuple[float, float]:
+async def raw_smtp(stores: Stores, server: _Server, connections: int) -> tuple[float, float]:
     """Mails a second (and no composing): the batch's MIME messages through the SMTP transport alone, over parallel
     sessions."""
-    entries = services.stores.outbox.in_state(OutboxState.sent)[-len(services.stores.pieces.summaries()) :]
-    mails = [(services.stores.outbox.load_mime(e.id), e.sender, e.recipients) for e in entries]
+    entries = stores.outbox.in_state(OutboxState.sent)[-len(stores.pieces.summaries()) :]
+    mails = [(stores.outbox.load_mime(e.id), e.sender, e.recipients) for e in entries]
     transport = SmtpTransport(server.account, server.password)
     received = server.received
     todo = list(reversed(mails))

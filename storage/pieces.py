@@ -77,6 +77,11 @@ class PieceRepository:
         with self._lock:
             return list(self._summaries.values())
 
+    def summaries_of(self, piece_ids: Iterable[int]) -> dict[int, PieceSummary]:
+        """The summaries of those of `piece_ids` that are stored, by id."""
+        with self._lock:
+            return {i: summary for i in piece_ids if (summary := self._summaries.get(i)) is not None}
+
     def count(self) -> int:
         with self._lock:
             return len(self._summaries)

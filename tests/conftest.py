@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from batchmail.documents.pdf import PdfRenderer
+from batchmail.wiring import App
+from storage.stores import Stores
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
@@ -29,3 +31,15 @@ def server() -> Iterator[SmtpTestServer]:
     """A real SMTP server on 127.0.0.1 (STARTTLS, AUTH) that records what it receives."""
     with smtp_server() as running:
         yield running
+
+
+@pytest.fixture
+def app(opened: tuple[App, Stores]) -> App:
+    """The app of the module's `opened` fixture (the app and the stores behind it)."""
+    return opened[0]
+
+
+@pytest.fixture
+def stores(opened: tuple[App, Stores]) -> Stores:
+    """The stores behind the module's `opened` app, for a test to arrange and inspect."""
+    return opened[1]

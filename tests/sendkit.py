@@ -3,6 +3,8 @@ and an SMTP account that reaches a test server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -16,11 +18,14 @@ from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import Line, Piece, PieceType, Status
 from batchmail.sending.accounts import Account
+from batchmail.sending.choices import SendChoices
 from batchmail.sending.outbox import OutboxEntry, mime_content_hash
+from batchmail.sending.preview import Preview
+from batchmail.sending.report import BatchReport
 from batchmail.services.accounts import DEFAULT_ACCOUNT_KEY
-from batchmail.services.facade import Services
+from batchmail.wiring import App, open_app, wire
 from storage.credentials import CredentialStore
-from storage.stores import open_stores
+from storage.stores import Stores, open_stores
 from tests.servers.smtpd import SmtpTestServer
 
 SENDER = "factures@atelier-martin.fr"
@@ -65,12 +70,36 @@ def store_account(data_dir: Path, account: Account, password: str) -> None:
     CredentialStore(data_dir).set(f"account:{account.name}", password)
 
 
-def services(data_dir: Path, renderer: PdfRenderer) -> Services:
-    """Services over the data directory with a shared renderer (its process pool starts once per module)."""
-    opened = Services.open(data_dir)
-    opened.renderer.close()
-    opened.renderer = renderer
-    return opened
+def services(data_dir: Path, renderer: PdfRenderer) -> App:
+    """The app over the data directory with a shared renderer (its process pool starts once per module)."""
+    return open_app(data_dir, renderer=renderer)
+
+
+def services_and_stores(data_dir: Path, renderer: PdfRenderer | None = None) -> tuple[App, Stores]:
+    """`services`, and the stores behind it for a test to arrange and inspect (`App.close` closes them); without
+    a `renderer`, the app starts its own."""
+    stores = open_stores(data_dir)
+    return wire(stores, renderer=renderer), stores
+
+
+@contextmanager
+def opened(data_dir: Path, renderer: PdfRenderer | None = None) -> Iterator[tuple[App, Stores]]:
+    """`services_and_stores` for the `with` block."""
+    app, stores = services_and_stores(data_dir, renderer)
+    try:
+        yield app, stores
+    finally:
+        app.close()
+
+
+async def send(app: App, piece_ids: Sequence[int], choices: SendChoices | None = None, **plan: Any) -> BatchReport:
+    """Plan the send of `piece_ids`, then send it, as `batchmail send` does."""
+    return await app.send.send(await app.send.plan(piece_ids, choices, **plan))
+
+
+async def preview(app: App, piece_ids: Sequence[int], choices: SendChoices | None = None, **plan: Any) -> Preview:
+    """Plan the send of `piece_ids`, then preview it, as `batchmail send --dry-run` does."""
+    return await app.send.preview(await app.send.plan(piece_ids, choices, **plan))
 
 
 def entry_and_mime(n: int, *, batch_id: str = "b1", account: str = ACCOUNT) -> tuple[OutboxEntry, bytes]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+    from batchmail.wiring import App
 
 
-def register(services: Services) -> None:
+def register(app: App) -> None:
     """Register every page on NiceGUI's app; call it once, before `ui.run`."""
     from ui.pages import register_pages
     from ui.pdf_view import register_viewer
 
-    register_pages(services)
+    register_pages(app)
     register_viewer()

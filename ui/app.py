@@ -16,7 +16,8 @@ from pathlib import Path
 from nicegui import app, background_tasks, ui
 
 from batchmail.errors import BatchMailError, StoreError
-from batchmail.services.facade import Services
+from batchmail.services.queue import QueueService
+from batchmail.wiring import open_app
 from ui import desktop, pdf_view, register
 from ui.pdf_view import PdfViewer
 
@@ -43,7 +44,7 @@ def run_app(
     if multiprocessing.current_process().name != "MainProcess":
         return  # the native window's process re-imports the main module; only the parent serves
     try:
-        services = Services.open(data_dir)
+        opened = open_app(data_dir)
     except StoreError as err:
         print(f"batchmail: {err}", file=sys.stderr)
         sys.exit(2)
@@ -55,19 +56,19 @@ def run_app(
     pdf_view.configure(pdf_viewer, native_backend=backend)
 
     async def startup() -> None:
-        if demo and await services.is_empty():
-            contacts, pieces = await services.load_demo()
+        if demo and await opened.imports.is_empty():
+            contacts, pieces = await opened.imports.load_demo()
             print(f"Demo data: {contacts} contacts and {pieces} pieces in {data_dir}", flush=True)
         if not native:
             print(f"BatchMail is ready on http://{host}:{port}", flush=True)
-        background_tasks.create(_keep_the_queue_moving(services), name="queue")
+        background_tasks.create(_keep_the_queue_moving(opened.queue), name="queue")
 
     async def shutdown() -> None:
-        await asyncio.to_thread(services.close)
+        await asyncio.to_thread(opened.close)
 
     app.on_startup(startup)
     app.on_shutdown(shutdown)
-    register(services)
+    register(opened)
     if native:
         desktop.configure_window()
     ui.run(
@@ -86,12 +87,12 @@ def run_app(
     )
 
 
-async def _keep_the_queue_moving(services: Services) -> None:
+async def _keep_the_queue_moving(queue: QueueService) -> None:
     """At start, then every minute: finish recording mails that left before a crash and send what is queued or
     due for a retry. A failure is logged and tried again at the next round; it never stops the app."""
     while True:
         try:
-            await services.queue.resume()
+            await queue.resume()
         except BatchMailError as err:
             log.warning("the queue could not be sent: %s", err)
         await asyncio.sleep(QUEUE_ROUND_SECONDS)

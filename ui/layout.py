@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from batchmail.domain.company import IssuingCompany
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from ui import i18n
 
 
@@ -58,16 +58,16 @@ class Header:
 
 
 @asynccontextmanager
-async def frame(services: Services, path: str, title: str | None = None) -> AsyncIterator[Header]:
+async def frame(app: App, path: str, title: str | None = None) -> AsyncIterator[Header]:
     """Header and navigation around the page's content, which goes in the `with` block. `path` marks the page's
     own entry in the navigation."""
     ui.colors(primary=PRIMARY)
     ui.add_css(_CSS)
     ui.query(".nicegui-content").classes("p-0")
     ui.element("div").classes(_FIRST_MENU_CLASSES).style("display: none").props("aria-hidden=true")
-    company = await services.company()
-    account = await services.accounts.get()
-    user = await services.workspace.current_user()
+    company = await app.company.get()
+    account = await app.accounts.get()
+    user = await app.accounts.current_user()
 
     drawer = ui.left_drawer(value=None, bordered=True).props("width=176 breakpoint=1100").classes("bg-grey-1 p-0")
     with drawer, ui.list().classes("w-full pt-2").props("data-testid=navigation"):

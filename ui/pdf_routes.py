@@ -2,7 +2,7 @@
 consumption list) described by its query parameters, and the PDFs a job made (the batch's), kept for a while.
 
 A route takes its parameters from the request and checks them (a bad one is a 400 that names it); what it reads
-from the stores and renders goes through `services.printing`, in threads and the renderer's pool, never on the
+from the stores and renders goes through the printing service, in threads and the renderer's pool, never on the
 event loop.
 """
 
@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from urllib.parse import urlencode
 
-from nicegui import app
+from nicegui import app as nicegui_app
 from starlette.requests import Request
 from starlette.responses import Response
 
 from batchmail.documents.file_names import summary_filename
 from batchmail.domain.summaries import SummaryDocument
 from batchmail.errors import BatchMailError, InvalidInput, NotFound
-from batchmail.services.facade import Services
+from batchmail.services.printing import PrintingService
+from batchmail.wiring import App
 from ui import i18n
 
 PIECE_ROUTE = "/pdf/piece/{piece_id}"
@@ -31,6 +32,7 @@ SUMMARY_ROUTE = "/pdf/summary/{kind}"
 KEPT_ROUTE = "/pdf/kept/{token}"
 KEPT_LIMIT = 2  # batch PDFs kept in memory: the last one, and the one before while its preview may be open
 PDF = "application/pdf"
+BatchIds = Callable[[], Awaitable[list[int]]]  # the pieces of the batch, now
 
 
 class Summary(StrEnum):
@@ -98,16 +100,16 @@ class SummaryRequest:
             scope=scope,
         )
 
-    async def document(self, services: Services) -> SummaryDocument:
-        """The summary's figures, read from the stores now. InvalidInput for a request with a `problem`."""
+    async def document(self, printing: PrintingService, batch_ids: BatchIds) -> SummaryDocument:
+        """The summary's figures, read from the stores now (`batch_ids`: the pieces of the batch, for a balance of
+        the batch's customers). InvalidInput for a request with a `problem`."""
         problem = self.problem()
         if problem is not None:
             raise InvalidInput(i18n.t(problem))
-        printing = services.printing
         if self.kind is Summary.balance:
             contact_ids = None
             if self.scope is Scope.batch:
-                contacts = await printing.batch_contacts(await services.workspace.batch_ids())
+                contacts = await printing.batch_contacts(await batch_ids())
                 contact_ids = [contact.id for contact in contacts]
             return await printing.aged_balance(as_of=self.as_of, contact_ids=contact_ids)
         assert self.contact_id is not None  # problem() says so
@@ -164,29 +166,30 @@ class KeptPdfs:
 KEPT = KeptPdfs()
 
 
-def register_pdf_route(services: Services) -> None:
+def register_pdf_route(app: App) -> None:
     """The PDF routes; each renders on demand (the renderer's cache answers a PDF already made)."""
 
-    @app.get(PIECE_ROUTE)
+    @nicegui_app.get(PIECE_ROUTE)
     async def piece_pdf(piece_id: int) -> Response:
         try:
-            pdf = await services.printing.piece_pdf(piece_id)
+            pdf = await app.printing.piece_pdf(piece_id)
         except BatchMailError as err:
             return _text(str(err), 404)
         return _pdf(pdf, "")
 
-    @app.get(SUMMARY_ROUTE)
+    @nicegui_app.get(SUMMARY_ROUTE)
     async def summary_pdf(kind: str, request: Request) -> Response:
         try:
-            document = await SummaryRequest.from_query(kind, request.query_params).document(services)
-            pdf = await services.printing.summary_pdf(document)
+            summary = SummaryRequest.from_query(kind, request.query_params)
+            document = await summary.document(app.printing, app.workspace.batch_ids)
+            pdf = await app.printing.summary_pdf(document)
         except NotFound as err:
             return _text(str(err), 404)
         except BatchMailError as err:
             return _text(str(err), 400)
         return _pdf(pdf, summary_filename(document, i18n.language()))
 
-    @app.get(KEPT_ROUTE)
+    @nicegui_app.get(KEPT_ROUTE)
     async def kept_pdf(token: str, request: Request) -> Response:
         kept = KEPT.get(token)
         if kept is None:

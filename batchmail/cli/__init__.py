@@ -18,7 +18,7 @@ from batchmail.cli import accounts, data, documents, queue, run, send
 from batchmail.cli.common import EXIT_USAGE, Handler
 from batchmail.errors import BatchMailError
 from batchmail.paths import data_dir
-from batchmail.services.facade import Services
+from batchmail.wiring import open_app
 
 COMMAND_MODULES = (run, data, send, accounts, documents, queue)
 
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.without_services is not None:
             code: int = args.without_services(args)
             return code
-        return asyncio.run(_with_services(args.handler, args))
+        return asyncio.run(_with_app(args.handler, args))
     except BatchMailError as err:
         print(f"batchmail: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -49,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
-    services = await asyncio.to_thread(Services.open, data_dir(args.data_dir))
+async def _with_app(handler: Handler, args: argparse.Namespace) -> int:
+    app = await asyncio.to_thread(open_app, data_dir(args.data_dir))
     try:
-        return await handler(services, args)
+        return await handler(app, args)
     finally:
-        await asyncio.to_thread(services.close)
+        await asyncio.to_thread(app.close)

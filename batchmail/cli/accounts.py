@@ -11,7 +11,7 @@ from typing import Any
 from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, emit
 from batchmail.sending.accounts import Account, GmailMode, SmtpSecurity
 from batchmail.sending.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 
 _GMAIL_MODES = {"api": GmailMode.api, "smtp": GmailMode.smtp_xoauth2}
 
@@ -67,9 +67,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing.set_defaults(handler=list_accounts)
 
 
-async def add_smtp(services: Services, args: argparse.Namespace) -> int:
+async def add_smtp(app: App, args: argparse.Namespace) -> int:
     password = _read_secret() if args.password_stdin else None
-    account = await services.accounts.add_smtp(
+    account = await app.accounts.add_smtp(
         name=args.name,
         host=args.host,
         port=args.port,
@@ -82,13 +82,13 @@ async def add_smtp(services: Services, args: argparse.Namespace) -> int:
     print(
         f"Account {account.name!r} added ({account.host}:{account.port}, {account.security.value}); it is the default"
     )
-    _warn_plain_file(services, password is not None)
+    _warn_plain_file(app, password is not None)
     return EXIT_OK
 
 
-async def add_gmail(services: Services, args: argparse.Namespace) -> int:
+async def add_gmail(app: App, args: argparse.Namespace) -> int:
     secret = _read_secret() if args.client_secret_stdin else ""
-    account = await services.accounts.add_gmail(
+    account = await app.accounts.add_gmail(
         name=args.name,
         client_id=args.client_id,
         client_secret=secret,
@@ -101,27 +101,27 @@ async def add_gmail(services: Services, args: argparse.Namespace) -> int:
     )
     who = account.username or "Google"
     print(f"Account {account.name!r} added ({who}, {account.gmail_mode.value}); it is the default")
-    _warn_plain_file(services, True)
+    _warn_plain_file(app, True)
     return EXIT_OK
 
 
-async def reconnect_gmail(services: Services, args: argparse.Namespace) -> int:
-    account = await services.accounts.reconnect_gmail(args.name, open_browser=_browser(args.no_browser))
+async def reconnect_gmail(app: App, args: argparse.Namespace) -> int:
+    account = await app.accounts.reconnect_gmail(args.name, open_browser=_browser(args.no_browser))
     print(f"Account {account.name!r} is connected again; its queued mail can go")
     return EXIT_OK
 
 
-async def add_brevo(services: Services, args: argparse.Namespace) -> int:
-    account = await services.accounts.add_brevo(
+async def add_brevo(app: App, args: argparse.Namespace) -> int:
+    account = await app.accounts.add_brevo(
         name=args.name, api_key=_read_secret(), from_address=args.from_address, api_base_url=args.api_url
     )
     print(f"Account {account.name!r} added (Brevo, from {account.from_address}); it is the default")
-    _warn_plain_file(services, True)
+    _warn_plain_file(app, True)
     return EXIT_OK
 
 
-async def test_account(services: Services, args: argparse.Namespace) -> int:
-    check = await services.accounts.test(args.name)
+async def test_account(app: App, args: argparse.Namespace) -> int:
+    check = await app.accounts.test(args.name)
     if check.ok:
         print(f"{check.account}: OK, {check.detail}")
         return EXIT_OK
@@ -129,8 +129,8 @@ async def test_account(services: Services, args: argparse.Namespace) -> int:
     return EXIT_INCOMPLETE
 
 
-async def list_accounts(services: Services, args: argparse.Namespace) -> int:
-    accounts = await services.accounts.all()
+async def list_accounts(app: App, args: argparse.Namespace) -> int:
+    accounts = await app.accounts.all()
     lines = [
         f"{'*' if default else ' '} {a.name}  {a.kind.value}  {_where(a)}"
         + (f"  RECONNECT NEEDED (batchmail account reconnect {a.name})" if a.reconnect_needed else "")
@@ -173,6 +173,6 @@ def _browser(print_only: bool) -> Callable[[str], None]:
     return open_page
 
 
-def _warn_plain_file(services: Services, stored: bool) -> None:
-    if services.credentials.warning and stored:
-        print(f"warning: {services.credentials.warning}", file=sys.stderr)
+def _warn_plain_file(app: App, stored: bool) -> None:
+    if app.accounts.secrets_warning and stored:
+        print(f"warning: {app.accounts.secrets_warning}", file=sys.stderr)

@@ -17,26 +17,21 @@ from batchmail.domain.selection import Criteria, Period
 from batchmail.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+    from batchmail.wiring import App
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 
-Handler = Callable[["Services", argparse.Namespace], Awaitable[int]]
+Handler = Callable[["App", argparse.Namespace], Awaitable[int]]
 
 
-def add_filters(parser: argparse.ArgumentParser, *, addresses: bool = False) -> None:
-    """The piece filters. With `addresses` (batchmail send), --from and --to also take an email address: the
-    sender and the single recipient, as the send options name them; a date is still a date filter."""
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """The piece filters."""
     parser.add_argument("--side", choices=[s.value for s in Side])
     parser.add_argument("--type", choices=[t.value for t in PieceType], action="append", dest="types")
     parser.add_argument("--status", help="status(es) or status group, comma-separated")
     parser.add_argument("--period", help="a year (2026) or a month (2026-10)")
-    if addresses:
-        parser.add_argument("--from", dest="start", type=date_or_address, help="first date, or the sender's address")
-        parser.add_argument("--to", dest="end", type=date_or_address, help="last date, or one address for every mail")
-    else:
-        parser.add_argument("--from", dest="start", type=iso_date, help="first date (YYYY-MM-DD)")
-        parser.add_argument("--to", dest="end", type=iso_date, help="last date (YYYY-MM-DD)")
+    parser.add_argument("--from", dest="start", type=iso_date, help="first date (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", type=iso_date, help="last date (YYYY-MM-DD)")
     parser.add_argument("--contact", type=int, action="append", dest="contacts", help="contact id")
     parser.add_argument("--min-amount", type=amount)
     parser.add_argument("--max-amount", type=amount)
@@ -48,11 +43,6 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from err
-
-
-def date_or_address(text: str) -> date | str:
-    """A date (YYYY-MM-DD), or an email address kept as text."""
-    return text.strip() if "@" in text else iso_date(text)
 
 
 def amount(text: str) -> Decimal:
@@ -86,9 +76,9 @@ def criteria_from(args: argparse.Namespace) -> Criteria:
     )
     if args.period:
         criteria.with_period(Period.parse(args.period))
-    if isinstance(args.start, date):
+    if args.start:  # --from and --to narrow the period on their side
         criteria.start = args.start
-    if isinstance(args.end, date):
+    if args.end:
         criteria.end = args.end
     return criteria
 

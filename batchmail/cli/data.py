@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from batchmail.cli.common import EXIT_OK, add_filters, criteria_from, emit
-from batchmail.services.facade import PieceRow, Services
+from batchmail.services.workspace import PieceRow
+from batchmail.wiring import App
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,20 +26,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing.set_defaults(handler=list_pieces)
 
 
-async def load_demo(services: Services, args: argparse.Namespace) -> int:
-    contacts, pieces = await services.load_demo(seed=args.seed)
-    print(f"Demo data: {contacts} contacts and {pieces} pieces in {services.data_dir}")
+async def load_demo(app: App, args: argparse.Namespace) -> int:
+    contacts, pieces = await app.imports.load_demo(seed=args.seed)
+    print(f"Demo data: {contacts} contacts and {pieces} pieces in {app.data_dir}")
     return EXIT_OK
 
 
-async def import_csv(services: Services, args: argparse.Namespace) -> int:
-    count = await services.import_csv(args.kind, args.file)
+async def import_csv(app: App, args: argparse.Namespace) -> int:
+    count = await app.imports.import_csv(args.kind, args.file)
     print(f"Imported {count} {args.kind} from {args.file}")
     return EXIT_OK
 
 
-async def list_pieces(services: Services, args: argparse.Namespace) -> int:
-    rows = await services.find_pieces(criteria_from(args))
+async def list_pieces(app: App, args: argparse.Namespace) -> int:
+    rows = await app.workspace.find(criteria_from(args))
     emit([_row_json(r) for r in rows], _rows_text(rows), as_json=args.json)
     return EXIT_OK
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from batchmail.cli.common import EXIT_OK, iso_date
 from batchmail.documents.pdf_files import page_count
 from batchmail.files import write_atomic
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,21 +47,21 @@ def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf", help="the PDF file to write")
 
 
-async def render_piece(services: Services, args: argparse.Namespace) -> int:
-    return await _write(args.output, await services.printing.piece_pdf_by_number(args.number))
+async def render_piece(app: App, args: argparse.Namespace) -> int:
+    return await _write(args.output, await app.printing.piece_pdf_by_number(args.number))
 
 
-async def print_statement(services: Services, args: argparse.Namespace) -> int:
-    pdf = await services.printing.statement_pdf(args.contact, start=args.start, end=args.end)
+async def print_statement(app: App, args: argparse.Namespace) -> int:
+    pdf = await app.printing.statement_pdf(args.contact, start=args.start, end=args.end)
     return await _write(args.output, pdf)
 
 
-async def print_balance(services: Services, args: argparse.Namespace) -> int:
-    return await _write(args.output, await services.printing.balance_pdf(as_of=args.as_of, contact_ids=args.contacts))
+async def print_balance(app: App, args: argparse.Namespace) -> int:
+    return await _write(args.output, await app.printing.balance_pdf(as_of=args.as_of, contact_ids=args.contacts))
 
 
-async def print_consumption(services: Services, args: argparse.Namespace) -> int:
-    pdf = await services.printing.consumption_pdf(args.contact, start=args.start, end=args.end)
+async def print_consumption(app: App, args: argparse.Namespace) -> int:
+    pdf = await app.printing.consumption_pdf(args.contact, start=args.start, end=args.end)
     return await _write(args.output, pdf)
 
 

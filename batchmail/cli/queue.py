@@ -11,8 +11,8 @@ from batchmail.cli.send import report_text
 from batchmail.errors import InvalidInput
 from batchmail.sending.outbox import OutboxState
 from batchmail.sending.report import BatchReport
-from batchmail.services.facade import Services
 from batchmail.services.queue import QueueItem
+from batchmail.wiring import App
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,40 +45,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     purge.set_defaults(handler=purge_sent)
 
 
-async def list_queue(services: Services, args: argparse.Namespace) -> int:
+async def list_queue(app: App, args: argparse.Namespace) -> int:
     states = [OutboxState(s) for s in args.states] if args.states else None
-    items = await services.queue.list(states)
+    items = await app.queue.list(states)
     lines = [_item_text(item) for item in items] or ["The queue is empty."]
     emit({"entries": [_item_json(item) for item in items]}, "\n".join(lines), as_json=args.json)
     return EXIT_OK
 
 
-async def retry_queue(services: Services, args: argparse.Namespace) -> int:
+async def retry_queue(app: App, args: argparse.Namespace) -> int:
     if args.due == (args.id is not None):
         raise InvalidInput("queue retry: give a mail's id or --due, not both")
     if args.due:
-        reports = await services.queue.resume()
+        reports = await app.queue.resume()
     else:
-        reports = [await services.queue.retry(args.id, uncertain=args.uncertain)]
+        reports = [await app.queue.retry(args.id, uncertain=args.uncertain)]
     text = "\n".join(report_text(r) for r in reports) or "Nothing is due."
     emit({"reports": [r.to_json() for r in reports]}, text, as_json=args.json)
     return EXIT_OK if all(_all_sent(r) for r in reports) else EXIT_INCOMPLETE
 
 
-async def change_address(services: Services, args: argparse.Namespace) -> int:
-    entry = await services.queue.change_address(args.id, args.address)
+async def change_address(app: App, args: argparse.Namespace) -> int:
+    entry = await app.queue.change_address(args.id, args.address)
     print(f"Mail {entry.id} now goes to {', '.join(entry.recipients)}; send it with: batchmail queue retry {entry.id}")
     return EXIT_OK
 
 
-async def drop_entry(services: Services, args: argparse.Namespace) -> int:
-    await services.queue.drop(args.id)
+async def drop_entry(app: App, args: argparse.Namespace) -> int:
+    await app.queue.drop(args.id)
     print(f"Mail {args.id} removed from the queue.")
     return EXIT_OK
 
 
-async def purge_sent(services: Services, args: argparse.Namespace) -> int:
-    removed = await services.queue.purge(timedelta(days=args.older_than))
+async def purge_sent(app: App, args: argparse.Namespace) -> int:
+    removed = await app.queue.purge(timedelta(days=args.older_than))
     print(f"{removed} sent mail(s) older than {args.older_than} days removed from the outbox.")
     return EXIT_OK
 

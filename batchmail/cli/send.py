@@ -10,16 +10,20 @@ from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria
 from batchmail.errors import InvalidInput
 from batchmail.sending.attachments import load_attachment
 from batchmail.sending.choices import SendChoices
-from batchmail.sending.compose import Grouping, SendOptions
+from batchmail.sending.compose import Grouping
 from batchmail.sending.preview import Preview
 from batchmail.sending.report import BatchReport
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = commands.add_parser("send", help="email the pieces matching the filters, one mail per piece")
-    add_filters(send, addresses=True)
+    add_filters(send)
     send.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
+    send.add_argument("--sender", metavar="ADDRESS", help="who the mails are from: one of your sender addresses")
+    send.add_argument(
+        "--single-recipient", metavar="ADDRESS", help="every mail to this one address instead of each contact's"
+    )
     send.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
     send.add_argument(
         "--resend", action="store_true", help="send again mails whose same content already went to the same address"
@@ -39,34 +43,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.set_defaults(handler=send_pieces)
 
 
-async def send_pieces(services: Services, args: argparse.Namespace) -> int:
-    rows = await services.find_pieces(criteria_from(args))
-    piece_ids = [row.summary.id for row in rows]
+async def send_pieces(app: App, args: argparse.Namespace) -> int:
+    piece_ids = await app.workspace.matching_ids(criteria_from(args))
     if not piece_ids:
         emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
         return EXIT_OK
-    options = await send_options(services, args)
+    attachments = [await asyncio.to_thread(load_attachment, path) for path in args.attach]
+    plan = await app.send.plan(piece_ids, send_choices(args), account_name=args.account, attachments=attachments)
     if args.dry_run:
-        preview = await services.sending.preview(
-            piece_ids, account_name=args.account, options=options, resend=args.resend
-        )
+        preview = await app.send.preview(plan)
         emit(preview.to_json(), _preview_text(preview), as_json=args.json)
         return EXIT_OK if not preview.skipped and not preview.held else EXIT_INCOMPLETE
-    report = await services.sending.send(piece_ids, account_name=args.account, options=options, resend=args.resend)
+    report = await app.send.send(plan)
     emit(report.to_json(), report_text(report), as_json=args.json)
     return EXIT_OK if report.complete else EXIT_INCOMPLETE
 
 
-async def send_options(services: Services, args: argparse.Namespace) -> SendOptions:
-    """The batch's options from the command line, on top of a plain send's (the remembered choices of the app
-    play no part: what the command says is what it does)."""
+def send_choices(args: argparse.Namespace) -> SendChoices:
+    """The batch's choices as the command line gives them (the remembered choices of the app play no part: what
+    the command says is what it does)."""
     if args.zip and not args.group_by_recipient:
         raise InvalidInput("--zip goes with --group-by-recipient: one ZIP per recipient")
-    choices = SendChoices(
-        sender=args.start if isinstance(args.start, str) else "",
+    return SendChoices(
+        sender=args.sender or "",
         grouping=Grouping.per_recipient if args.group_by_recipient else Grouping.per_piece,
         zip_attachments=args.zip,
-        single_recipient=args.end if isinstance(args.end, str) else "",
+        single_recipient=args.single_recipient or "",
         template=args.template or "",
         read_receipt=args.read_receipt,
         delivery_receipt=args.delivery_receipt,
@@ -75,9 +77,6 @@ async def send_options(services: Services, args: argparse.Namespace) -> SendOpti
         auto_bcc=not args.no_auto_bcc,
         resend=args.resend,
     )
-    attachments = [await asyncio.to_thread(load_attachment, path) for path in args.attach]
-    account = await services.accounts.get(args.account)
-    return await services.sending.options(choices, account=account, attachments=attachments)
 
 
 def _preview_text(preview: Preview) -> str:

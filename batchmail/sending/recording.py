@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from batchmail.domain.pieces import Piece, Status
 from batchmail.sending.delivery_events import provider_message_id
@@ -19,11 +19,17 @@ from batchmail.sending.dispatch import OutboxWriter
 from batchmail.sending.history import SendRecord
 from batchmail.sending.outbox import OutboxEntry, local_now
 
-if TYPE_CHECKING:
-    from storage.stores import Stores
-
 log = logging.getLogger(__name__)
 _RECORD_PAUSE = 1.0  # seconds sent mails gather before they are written on their pieces and contacts, together
+
+
+class SentPieces(Protocol):
+    def change_many(self, piece_ids: Iterable[int], change: Callable[[Piece], None]) -> list[Piece]: ...
+
+
+class SendHistory(Protocol):
+    def for_contact(self, contact_id: int) -> list[SendRecord]: ...
+    def add_many(self, records: list[SendRecord]) -> list[SendRecord]: ...
 
 
 class Recorder:
@@ -32,8 +38,9 @@ class Recorder:
     An entry is marked only after its records are on disk; a crash in between leaves it unrecorded, and
     `record_unrecorded` (at the next resume) finishes the job without writing a history record twice."""
 
-    def __init__(self, stores: Stores, writer: OutboxWriter) -> None:
-        self._stores = stores
+    def __init__(self, pieces: SentPieces, history: SendHistory, writer: OutboxWriter) -> None:
+        self._pieces = pieces
+        self._history = history
         self._writer = writer
         self._pending: list[OutboxEntry] = []
         self._task: asyncio.Future[None] | None = None
@@ -60,7 +67,7 @@ class Recorder:
         if not batch:
             return
         try:
-            await asyncio.to_thread(record_sent, self._stores, batch, check_history=False)
+            await asyncio.to_thread(record_sent, self._pieces, self._history, batch, check_history=False)
         except Exception:  # the mails left: recording is finished at the next resume
             log.exception("recording %d sent mails on their pieces and contacts failed", len(batch))
             return
@@ -70,7 +77,9 @@ class Recorder:
         await self._writer.flush()
 
 
-def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history: bool) -> None:
+def record_sent(
+    pieces: SentPieces, history: SendHistory, entries: Sequence[OutboxEntry], *, check_history: bool
+) -> None:
     """On each piece: the last-sent date, and `sent` for a validated one; on the contact: the history record
     (unless the mail was sent without). `check_history` skips mails already in a contact's history."""
     last_sent: dict[int, datetime] = {}
@@ -85,14 +94,12 @@ def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history
         if piece.status is Status.validated:
             piece.status = Status.sent
 
-    stores.pieces.change_many(last_sent, mark_sent)  # a piece deleted meanwhile is skipped
+    pieces.change_many(last_sent, mark_sent)  # a piece deleted meanwhile is skipped
     records = []
     for entry in entries:
         if not entry.record_on_contact or entry.contact_id is None:
             continue
-        if check_history and any(
-            r.message_id == entry.message_id for r in stores.history.for_contact(entry.contact_id)
-        ):
+        if check_history and any(r.message_id == entry.message_id for r in history.for_contact(entry.contact_id)):
             continue
         records.append(
             SendRecord(
@@ -109,4 +116,4 @@ def record_sent(stores: Stores, entries: Sequence[OutboxEntry], *, check_history
             )
         )
     if records:
-        stores.history.add_many(records)
+        history.add_many(records)

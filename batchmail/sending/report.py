@@ -5,7 +5,7 @@ provider reports it (delivered, opened, bounced...)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -211,6 +211,14 @@ class BatchReport:
             ],
             "skipped": left_out_json(self.skipped, self.held),
         }
+
+
+Progress = Callable[["BatchReport"], None]  # told of every change of a batch's report, on the event loop
+
+
+def notify(on_progress: Progress | None, report: BatchReport) -> None:
+    if on_progress is not None:
+        on_progress(report)
 
 
 def left_out_json(skipped: list[Skipped], held: list[Held]) -> list[dict[str, Any]]:

@@ -15,13 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aiosmtplib import SMTPException
 
-from batchmail.domain.company import SenderAddress
+from batchmail.domain.company import IssuingCompany, SenderAddress, User
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound, SendFailure
-from batchmail.paths import mailbox_dir
 from batchmail.sending.accounts import MAILBOX_ACCOUNT, Account, AccountKind, GmailMode, SmtpSecurity, mailbox_account
 from batchmail.sending.delivery_events import DeliveryEvent
 from batchmail.sending.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI, GmailSecrets, authorize
@@ -37,9 +35,14 @@ from batchmail.sending.transports.gmail import (
 from batchmail.sending.transports.http_api import api_url
 from batchmail.sending.transports.mailbox import MailboxTransport
 from batchmail.sending.transports.smtp import SmtpTransport, check_security
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+from batchmail.services.repositories import (
+    AccountRepository,
+    CompanyRepository,
+    HistoryRepository,
+    SecretStore,
+    SettingsRepository,
+    Today,
+)
 
 DEFAULT_ACCOUNT_KEY = "default_account"
 CURRENT_USER_KEY = "current_user"
@@ -65,8 +68,29 @@ class AccountCheck:
 
 
 class AccountService:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        *,
+        accounts: AccountRepository,
+        settings: SettingsRepository,
+        company: CompanyRepository,
+        history: HistoryRepository,
+        secrets: SecretStore,
+        mailbox_dir: Path,
+        today: Today,
+    ) -> None:
+        self._accounts = accounts
+        self._settings = settings
+        self._company = company
+        self._history = history
+        self._secrets = secrets
+        self._mailbox_dir = mailbox_dir
+        self._today = today
+
+    @property
+    def secrets_warning(self) -> str:
+        """Where the secrets went when there is no system keyring, for the user to read; "" otherwise."""
+        return self._secrets.warning
 
     async def add_smtp(
         self,
@@ -154,7 +178,7 @@ class AccountService:
         account = await self.get(name)
         if account.kind is not AccountKind.gmail:
             raise InvalidInput(f"account {name!r} is not a Gmail account: nothing to reconnect")
-        secret = await asyncio.to_thread(self._services.credentials.get, secret_key(name))
+        secret = await asyncio.to_thread(self._secrets.get, secret_key(name))
         client_secret = GmailSecrets.load(secret, account=name).client_secret
         granted = await asyncio.to_thread(
             authorize,
@@ -169,8 +193,8 @@ class AccountService:
         fixed = dataclasses.replace(account, reconnect_needed=False, username=granted.email or account.username)
 
         def run() -> None:
-            self._services.credentials.set(secret_key(name), granted.secrets(client_secret).dump())
-            self._services.stores.accounts.update(fixed)
+            self._secrets.set(secret_key(name), granted.secrets(client_secret).dump())
+            self._accounts.update(fixed)
 
         await asyncio.to_thread(run)
         return fixed
@@ -198,8 +222,8 @@ class AccountService:
         """Every account, the built-in test mailbox first, each with whether it is the default."""
 
         def run() -> list[tuple[Account, bool]]:
-            default = self._services.stores.settings.get(DEFAULT_ACCOUNT_KEY) or MAILBOX_ACCOUNT
-            accounts = [mailbox_account(), *self._services.stores.accounts.all()]
+            default = self._settings.get(DEFAULT_ACCOUNT_KEY) or MAILBOX_ACCOUNT
+            accounts = [mailbox_account(), *self._accounts.all()]
             return [(account, account.name == default) for account in accounts]
 
         return await asyncio.to_thread(run)
@@ -207,10 +231,10 @@ class AccountService:
     async def transport(self, account: Account) -> Transport:
         """The transport of `account`, with its secret; a Gmail account whose authorization Google revokes is
         marked "reconnect needed" by it (the registry's factory cannot reach the store)."""
-        secret = await asyncio.to_thread(self._services.credentials.get, secret_key(account.name))
+        secret = await asyncio.to_thread(self._secrets.get, secret_key(account.name))
         if account.kind is AccountKind.gmail:
             return make_gmail_transport(account, secret, on_revoked=lambda: self._mark_reconnect_needed(account.name))
-        return make_transport(account, secret=secret, mailbox_dir=mailbox_dir(self._services.data_dir))
+        return make_transport(account, secret=secret, mailbox_dir=self._mailbox_dir)
 
     async def test(self, name: str | None = None) -> AccountCheck:
         """Connect and authenticate without sending anything: SMTP EHLO and AUTH (XOAUTH2 for Gmail over SMTP), a
@@ -242,14 +266,14 @@ class AccountService:
         if not isinstance(transport, BrevoTransport):
             raise InvalidInput(f"account {account.name!r}: only Brevo reports delivery events")
         key = EVENTS_POLLED_KEY.format(name=account.name)
-        today = self._services.today()
-        last = await asyncio.to_thread(self._services.stores.settings.get, key)
+        today = self._today()
+        last = await asyncio.to_thread(self._settings.get, key)
         since = date.fromisoformat(last) if last else today - timedelta(days=FIRST_POLL_DAYS)
         events = await transport.poll_events(since, today)
 
         def store() -> None:
-            self._services.stores.history.add_events(events)
-            self._services.stores.settings.set(key, today.isoformat())
+            self._history.add_events(events)
+            self._settings.set(key, today.isoformat())
 
         await asyncio.to_thread(store)
         return events
@@ -258,22 +282,26 @@ class AccountService:
         """The account named, else the default one, else the built-in test mailbox."""
 
         def run() -> Account:
-            chosen = name or self._services.stores.settings.get(DEFAULT_ACCOUNT_KEY)
+            chosen = name or self._settings.get(DEFAULT_ACCOUNT_KEY)
             if not chosen or chosen == MAILBOX_ACCOUNT:
                 return mailbox_account()
-            return self._services.stores.accounts.get(chosen)
+            return self._accounts.get(chosen)
 
         return await asyncio.to_thread(run)
 
-    async def senders(self, account: Account) -> list[SenderAddress]:
+    async def users(self) -> list[User]:
+        return await asyncio.to_thread(self._company.users)
+
+    async def current_user(self) -> User | None:
+        """The user the app works for: the one chosen in the settings, else the company's first."""
+        return await asyncio.to_thread(self._current_user)
+
+    async def senders(self, account: Account, *, company: IssuingCompany | None) -> list[SenderAddress]:
         """The addresses a batch may be sent from, the default first: the account's own address, then the current
-        user's addresses, else the company's."""
+        user's addresses, else `company`'s (the issuing company, as the caller loaded it)."""
 
         def run() -> list[SenderAddress]:
-            users = self._services.stores.company.users()
-            current_id = self._services.stores.settings.get(CURRENT_USER_KEY)
-            user = next((u for u in users if u.id == current_id), users[0] if users else None)
-            company = self._services.stores.company.get()
+            user = self._current_user()
             found = [SenderAddress(email=account.from_address, display_name=user.name if user else "")]
             found = found if account.from_address else []
             found += [a for a in (user.addresses if user else []) if a.email != account.from_address]
@@ -283,36 +311,43 @@ class AccountService:
 
         return await asyncio.to_thread(run)
 
-    async def sender(self, account: Account, email: str | None = None) -> SenderAddress:
-        """Who the mail is from: `email` if it is one of `senders(account)`, else the first of them."""
-        allowed = await self.senders(account)
+    async def sender(
+        self, account: Account, email: str | None = None, *, company: IssuingCompany | None
+    ) -> SenderAddress:
+        """Who the mail is from: `email` if it is one of `senders(account, company=company)`, else the first."""
+        allowed = await self.senders(account, company=company)
         if not allowed:
-            raise ConfigurationError("no sender address: give the account a --from address or add one to a user")
+            raise ConfigurationError("no sender address: give the account a sender address or add one to a user")
         if email is None:
             return allowed[0]
         for address in allowed:
             if address.email.casefold() == email.casefold():
                 return address
         choices = ", ".join(a.email for a in allowed)
-        raise InvalidInput(f"--from: {email} is not one of your sender addresses ({choices})")
+        raise InvalidInput(f"sender: {email} is not one of your sender addresses ({choices})")
 
     async def _refuse_existing(self, name: str) -> None:
         """Before the browser opens for nothing."""
-        names = {account.name for account in await asyncio.to_thread(self._services.stores.accounts.all)}
+        names = {account.name for account in await asyncio.to_thread(self._accounts.all)}
         if name in names or name == MAILBOX_ACCOUNT:
             raise InvalidInput(f"account {name!r} already exists")
 
     def _store(self, account: Account, secret: str | None, make_default: bool) -> None:
-        self._services.stores.accounts.add(account)
+        self._accounts.add(account)
         if secret is not None:
-            self._services.credentials.set(secret_key(account.name), secret)
+            self._secrets.set(secret_key(account.name), secret)
         if make_default:
-            self._services.stores.settings.set(DEFAULT_ACCOUNT_KEY, account.name)
+            self._settings.set(DEFAULT_ACCOUNT_KEY, account.name)
+
+    def _current_user(self) -> User | None:
+        users = self._company.users()
+        chosen = self._settings.get(CURRENT_USER_KEY)
+        return next((u for u in users if u.id == chosen), users[0] if users else None)
 
     def _mark_reconnect_needed(self, name: str) -> None:
         with contextlib.suppress(NotFound):  # removed meanwhile: nothing left to mark
-            account = self._services.stores.accounts.get(name)
-            self._services.stores.accounts.update(dataclasses.replace(account, reconnect_needed=True))
+            account = self._accounts.get(name)
+            self._accounts.update(dataclasses.replace(account, reconnect_needed=True))
 
 
 async def _check_smtp(transport: SmtpTransport) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.pieces import PieceType, Status
@@ -24,9 +23,7 @@ from batchmail.domain.selection import Criteria, select
 from batchmail.errors import InvalidInput
 from batchmail.files import write_atomic
 from batchmail.services.company_form import FieldError, parse_company
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+from batchmail.services.repositories import CompanyRepository, PieceRepository
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 BRANDING_DIR = "branding"
@@ -70,18 +67,16 @@ def sniff_logo(data: bytes) -> LogoKind:
 
 
 class CompanyService:
-    """Reads and saves the issuing company (`services.company_settings`)."""
+    """Reads and saves the issuing company."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, *, company: CompanyRepository, pieces: PieceRepository, branding_dir: Path) -> None:
+        self._company = company
+        self._pieces = pieces
+        self.branding_dir = branding_dir.resolve()  # where the logos chosen in the settings are kept
         self._lock = threading.Lock()  # one save at a time: logo file, company, old logo removal
 
-    @property
-    def branding_dir(self) -> Path:
-        return self._services.data_dir.resolve() / BRANDING_DIR
-
     async def get(self) -> IssuingCompany | None:
-        return await asyncio.to_thread(self._services.stores.company.get)
+        return await asyncio.to_thread(self._company.get)
 
     def check(self, values: Mapping[str, str], base: IssuingCompany | None = None) -> list[FieldError]:
         """Every problem `save(values)` would refuse, for a form to show under each field. Quick and pure."""
@@ -101,7 +96,7 @@ class CompanyService:
         """The saved logo's content, for a thumbnail; None without one or when its file is gone."""
 
         def run() -> Logo | None:
-            company = self._services.stores.company.get()
+            company = self._company.get()
             if company is None or not company.logo_path:
                 return None
             try:
@@ -121,7 +116,7 @@ class CompanyService:
         when the store holds no invoice."""
 
         def run() -> int | None:
-            rows = select(self._services.stores.pieces.summaries(), Criteria(types=frozenset({PieceType.invoice})), {})
+            rows = select(self._pieces.summaries(), Criteria(types=frozenset({PieceType.invoice})), {})
             final = [row for row in rows if row.status is not Status.draft]
             return (final or rows)[0].id if rows else None
 
@@ -129,8 +124,7 @@ class CompanyService:
 
     def _save(self, values: Mapping[str, str], logo: bytes | None, remove_logo: bool) -> IssuingCompany:
         with self._lock:
-            repository = self._services.stores.company
-            company, errors = parse_company(values, base=repository.get() or IssuingCompany(name=""))
+            company, errors = parse_company(values, base=self._company.get() or IssuingCompany(name=""))
             if errors:
                 raise InvalidInput("issuing company: " + "; ".join(map(str, errors)))
             if logo is not None:
@@ -140,7 +134,7 @@ class CompanyService:
                 company.logo_path = str(path)
             elif remove_logo:
                 company.logo_path = ""
-            repository.save(company)
+            self._company.save(company)
             self._remove_old_logos(keep=company.logo_path)
             return company
 

@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
+from batchmail.documents.pdf import PdfRenderer
 from batchmail.documents.pdf_files import merge_pdfs
 from batchmail.documents.summary_html import build_balance_html, build_consumption_html, build_statement_html
 from batchmail.domain import summaries
@@ -20,10 +20,7 @@ from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import Piece
 from batchmail.domain.summaries import AgedBalance, Consumption, Statement, SummaryDocument
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import Services
-
+from batchmail.services.repositories import CompanyRepository, ContactRepository, PieceRepository, Today
 
 # Pieces handed to the renderer at once by `batch_pdf`: enough to keep every worker busy, few enough that the
 # progress moves steadily and a failure stops the rest soon.
@@ -47,8 +44,20 @@ class _Printable:
 
 
 class PrintingService:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        *,
+        pieces: PieceRepository,
+        contacts: ContactRepository,
+        company: CompanyRepository,
+        renderer: PdfRenderer,
+        today: Today,
+    ) -> None:
+        self._pieces = pieces
+        self._contacts = contacts
+        self._company = company
+        self._renderer = renderer
+        self._today = today
 
     # -- pieces -----------------------------------------------------------------------------------------------------
 
@@ -94,9 +103,8 @@ class PrintingService:
         wanted = list(piece_ids)
 
         def run() -> list[Contact]:
-            stores = self._services.stores
-            contact_of = {s.id: s.contact_id for s in stores.pieces.summaries()}
-            contacts = stores.contacts.by_id()
+            contact_of = {i: summary.contact_id for i, summary in self._pieces.summaries_of(wanted).items()}
+            contacts = self._contacts.by_id()
             ids = dict.fromkeys(contact_of[i] for i in wanted if i in contact_of)
             return [contacts[i] for i in ids if i in contacts]
 
@@ -104,7 +112,7 @@ class PrintingService:
 
     async def piece_pdf_by_number(self, number: str) -> bytes:
         """`piece_pdf` of the piece numbered `number`; NotFound names the number."""
-        piece = await asyncio.to_thread(self._services.stores.pieces.by_number, number)
+        piece = await asyncio.to_thread(self._pieces.by_number, number)
         if piece is None:
             raise NotFound(f"no piece numbered {number!r}")
         return await self.piece_pdf(piece.id)
@@ -115,13 +123,13 @@ class PrintingService:
         """The statement of the contact and of every contact of the same company (same non-empty name)."""
 
         def run() -> Statement:
-            contacts = self._services.stores.contacts.by_id()
+            contacts = self._contacts.by_id()
             contact = _contact(contacts, contact_id)
             group = [contact] + [
                 c for c in contacts.values() if contact.company and c.company == contact.company and c.id != contact.id
             ]
-            pieces = self._pieces({c.id for c in group}, until=end)
-            return summaries.statement(pieces, group, start=start, end=end, today=self._services.today())
+            pieces = self._counted_pieces({c.id for c in group}, until=end)
+            return summaries.statement(pieces, group, start=start, end=end, today=self._today())
 
         return await asyncio.to_thread(run)
 
@@ -134,13 +142,13 @@ class PrintingService:
         """What every customer (or those of `contact_ids`) owes on `as_of` (default: today), by age."""
 
         def run() -> AgedBalance:
-            contacts = self._services.stores.contacts.by_id()
+            contacts = self._contacts.by_id()
             if contact_ids is None:
                 chosen = list(contacts.values())
             else:
                 chosen = [_contact(contacts, contact_id) for contact_id in contact_ids]
-            day = as_of or self._services.today()
-            pieces = self._pieces({c.id for c in chosen}, until=day)
+            day = as_of or self._today()
+            pieces = self._counted_pieces({c.id for c in chosen}, until=day)
             return summaries.aged_balance(pieces, chosen, as_of=day)
 
         return await asyncio.to_thread(run)
@@ -152,8 +160,8 @@ class PrintingService:
         """What the contact was invoiced from `start` to `end`, per description, credit notes deducted."""
 
         def run() -> Consumption:
-            contact = _contact(self._services.stores.contacts.by_id(), contact_id)
-            pieces = self._pieces({contact_id}, until=end)
+            contact = _contact(self._contacts.by_id(), contact_id)
+            pieces = self._counted_pieces({contact_id}, until=end)
             return summaries.consumption(pieces, contact, start=start, end=end)
 
         return await asyncio.to_thread(run)
@@ -166,7 +174,7 @@ class PrintingService:
         The HTML is built in a thread (a long statement is a few thousand rows of template), rendered in the pool."""
 
         def run() -> tuple[str, str]:
-            company = self._company()
+            company = self._issuer()
             if isinstance(document, Statement):
                 html = build_statement_html(document, company)
             elif isinstance(document, AgedBalance):
@@ -176,44 +184,46 @@ class PrintingService:
             return html, company.logo_path
 
         html, logo_path = await asyncio.to_thread(run)
-        return await self._services.renderer.render(html, logo_path=logo_path)
+        return await self._renderer.render(html, logo_path=logo_path)
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 
     def _load_pieces(self, piece_ids: Iterable[int]) -> tuple[list[_Printable], IssuingCompany]:
         """The pieces of `piece_ids` that exist, in that order, with their contacts and origins' numbers. An origin
         deleted since leaves the piece printing without the reference."""
-        stores = self._services.stores
-        numbers = {s.id: s.number for s in stores.pieces.summaries()}
-        contacts = stores.contacts.by_id()
+        wanted = list(piece_ids)
+        stored = self._pieces.summaries_of(wanted)
+        pieces = self._pieces.get_many(i for i in wanted if i in stored)
+        origins = self._pieces.summaries_of(p.origin_id for p in pieces if p.origin_id is not None)
+        contacts = self._contacts.by_id()
         printables = [
             _Printable(
                 piece=piece,
                 contact=_contact(contacts, piece.contact_id),
-                origin_number=numbers.get(piece.origin_id, "") if piece.origin_id is not None else "",
+                origin_number=origins[piece.origin_id].number if piece.origin_id in origins else "",
             )
-            for piece in stores.pieces.get_many([i for i in piece_ids if i in numbers])
+            for piece in pieces
         ]
-        return printables, self._company()
+        return printables, self._issuer()
 
     async def _render(self, printable: _Printable, company: IssuingCompany) -> bytes:
-        return await self._services.renderer.render_piece(
+        return await self._renderer.render_piece(
             printable.piece, printable.contact, company, origin_number=printable.origin_number
         )
 
-    def _pieces(self, contact_ids: Collection[int], *, until: date | None) -> list[Piece]:
+    def _counted_pieces(self, contact_ids: Collection[int], *, until: date | None) -> list[Piece]:
         """The pieces the summaries count for these contacts, dated up to `until`; the light summaries choose,
         so only those pieces are decoded."""
         wanted = summaries.COUNTED_TYPES
         ids = [
             s.id
-            for s in self._services.stores.pieces.summaries()
+            for s in self._pieces.summaries()
             if s.contact_id in contact_ids and s.type in wanted and (until is None or s.date <= until)
         ]
-        return [piece for piece in self._services.stores.pieces.get_many(ids) if summaries.counts(piece)]
+        return [piece for piece in self._pieces.get_many(ids) if summaries.counts(piece)]
 
-    def _company(self) -> IssuingCompany:
-        company = self._services.stores.company.get()
+    def _issuer(self) -> IssuingCompany:
+        company = self._company.get()
         if company is None:
             raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
         return company

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -23,11 +22,10 @@ from batchmail.errors import InvalidAddress, InvalidInput
 from batchmail.sending.accounts import Account
 from batchmail.sending.message import make_message_id
 from batchmail.sending.outbox import UNSETTLED_STATES, OutboxEntry, OutboxState, local_now, mime_content_hash, readdress
-from batchmail.sending.report import BatchReport
-from batchmail.services.send import Progress
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+from batchmail.sending.report import BatchReport, Progress
+from batchmail.services.accounts import AccountService
+from batchmail.services.delivery import Deliveries
+from batchmail.services.repositories import ContactRepository, OutboxRepository, PieceRepository
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -41,8 +39,20 @@ class QueueItem:
 
 
 class QueueService:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        *,
+        outbox: OutboxRepository,
+        pieces: PieceRepository,
+        contacts: ContactRepository,
+        accounts: AccountService,
+        deliveries: Deliveries,
+    ) -> None:
+        self._outbox = outbox
+        self._pieces = pieces
+        self._contacts = contacts
+        self._accounts = accounts
+        self._deliveries = deliveries
         self._version = 0
 
     @property
@@ -53,14 +63,13 @@ class QueueService:
     async def list(self, states: Iterable[OutboxState] | None = None) -> list[QueueItem]:
         """The mails in `states` (default: every one not sent), oldest first, each with its reason and next try."""
         wanted = tuple(states or (*UNSETTLED_STATES, OutboxState.sending))
-        stores = self._services.stores
 
         def run() -> list[QueueItem]:
-            entries = stores.outbox.in_state(*wanted)
+            entries = self._outbox.in_state(*wanted)
             if not entries:
                 return []
-            summaries = {s.id: s for s in stores.pieces.summaries()}
-            contacts = stores.contacts.by_id()
+            summaries = self._pieces.summaries_of(i for entry in entries for i in entry.piece_ids)
+            contacts = self._contacts.by_id()
             items = []
             for entry in entries:
                 pieces = [summaries[i] for i in entry.piece_ids if i in summaries]
@@ -91,7 +100,7 @@ class QueueService:
         """`retry` for several mails, account by account: one report per account, in the order the mails come.
         Every mail is checked first: if one cannot be retried (sent meanwhile, being sent, dropped, uncertain
         without `uncertain=True`), InvalidInput or NotFound names it and none is touched."""
-        with self._services.sending.holding(entry_ids) as held:
+        with self._deliveries.holding(entry_ids) as held:
             entries = await self._get_all_unsettled(held)
             if not uncertain:
                 for entry in entries:
@@ -103,7 +112,7 @@ class QueueService:
             groups = await self._by_account(entries)
             for entry in entries:
                 entry.state, entry.attempts, entry.next_try = OutboxState.queued, 0, None
-            await asyncio.to_thread(self._services.stores.outbox.save_many, entries)
+            await asyncio.to_thread(self._outbox.save_many, entries)
             self._version += 1
         # Queued now: if the background round sends them first, this delivery finds them sent and leaves them.
         return await self._deliver(groups, on_progress)
@@ -111,9 +120,9 @@ class QueueService:
     async def resume(self, *, on_progress: Progress | None = None) -> builtins.list[BatchReport]:
         """Send what is queued or due for a retry, account by account; first finish recording mails that left
         before the app stopped. Called at start and by `batchmail queue retry --due`. One report per account."""
-        await self._services.sending.record_unrecorded()
-        due = await asyncio.to_thread(self._services.stores.outbox.pending)
-        mine = [entry for entry in due if not self._services.sending.is_claimed(entry.id)]
+        await self._deliveries.record_unrecorded()
+        due = await asyncio.to_thread(self._outbox.pending)
+        mine = [entry for entry in due if not self._deliveries.is_claimed(entry.id)]
         return await self._deliver(await self._by_account(mine), on_progress)
 
     async def drop(self, entry_id: int) -> None:
@@ -123,8 +132,8 @@ class QueueService:
     async def drop_many(self, entry_ids: Iterable[int]) -> int:
         """Remove mails that were not sent from the queue, with their message files. Every mail is checked first,
         as in `retry_many`: one that cannot be dropped is named and none is. Returns how many went."""
-        outbox = self._services.stores.outbox
-        with self._services.sending.holding(entry_ids) as held:
+        outbox = self._outbox
+        with self._deliveries.holding(entry_ids) as held:
             entries = await self._get_all_unsettled(held)
 
             def run() -> None:
@@ -144,14 +153,11 @@ class QueueService:
             address = validate_email(new_address, check_deliverability=False).normalized
         except EmailNotValidError as err:
             raise InvalidAddress(f"{new_address!r} is not a valid email address ({err})") from err
-        stores = self._services.stores
 
         def run(entry: OutboxEntry) -> OutboxEntry:
             domain = entry.sender.rpartition("@")[2] or "batchmail.invalid"
             message_id = make_message_id(domain)
-            mime, old_to = readdress(
-                stores.outbox.load_mime(entry.id), address, message_id=message_id, date=local_now()
-            )
+            mime, old_to = readdress(self._outbox.load_mime(entry.id), address, message_id=message_id, date=local_now())
             replaced = {a.casefold() for a in old_to}
             others = [
                 r for r in entry.recipients if r.casefold() not in replaced and r.casefold() != address.casefold()
@@ -161,10 +167,10 @@ class QueueService:
             entry.content_hash = mime_content_hash(mime, entry.recipients)
             entry.state, entry.attempts, entry.next_try = OutboxState.queued, 0, None
             entry.last_error, entry.last_code = f"address changed from {', '.join(old_to)} to {address}", None
-            stores.outbox.replace_message(entry, mime)
+            self._outbox.replace_message(entry, mime)
             return entry
 
-        with self._services.sending.holding([entry_id]):
+        with self._deliveries.holding([entry_id]):
             changed = await asyncio.to_thread(run, await self._get_unsettled(entry_id))
         self._version += 1
         return changed
@@ -174,7 +180,7 @@ class QueueService:
         many. The contacts' history keeps its records."""
         if older_than < timedelta(0):
             raise InvalidInput(f"purge: {older_than.days} days (expected 0 or more)")
-        removed = await asyncio.to_thread(self._services.stores.outbox.purge_sent, local_now() - older_than)
+        removed = await asyncio.to_thread(self._outbox.purge_sent, local_now() - older_than)
         self._version += 1
         return removed
 
@@ -186,7 +192,7 @@ class QueueService:
         """The entries as stored now, each one that may be retried, re-addressed or dropped; else the first that may
         not is named. The caller holds them (`sending.holding`), so they stay as read until it is done."""
         wanted = list(dict.fromkeys(entry_ids))
-        entries = await asyncio.to_thread(lambda: [self._services.stores.outbox.get(i) for i in wanted])
+        entries = await asyncio.to_thread(lambda: [self._outbox.get(i) for i in wanted])
         for entry in entries:
             if entry.state is OutboxState.sending:
                 raise InvalidInput(f"outbox entry {entry.id} is being sent right now")
@@ -203,7 +209,7 @@ class QueueService:
         groups: dict[str, builtins.list[OutboxEntry]] = {}
         for entry in entries:
             groups.setdefault(entry.account, []).append(entry)
-        return [(await self._services.accounts.get(name), group) for name, group in groups.items()]
+        return [(await self._accounts.get(name), group) for name, group in groups.items()]
 
     async def _deliver(
         self, groups: Sequence[tuple[Account, Sequence[OutboxEntry]]], on_progress: Progress | None
@@ -217,7 +223,7 @@ class QueueService:
         for account, entries in groups:
             report = _report(account.name, account.is_test_mailbox)
             reports.append(report)
-            await self._services.sending.deliver(entries, account, report, progress)
+            await self._deliveries.deliver(entries, account, report, progress)
         return reports
 
 

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from batchmail.domain.contacts import Contact
 from batchmail.domain.keywords import TemplateContext
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.errors import ConfigurationError, InvalidInput
+from batchmail.sending.compose import TemplateLookup
 from batchmail.sending.templates import (
     MessageTemplate,
     RenderedText,
@@ -25,15 +25,13 @@ from batchmail.sending.templates import (
     find_problem,
     render_template,
 )
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import Services
+from batchmail.services.repositories import CompanyRepository, ContactRepository, PieceRepository, TemplateRepository
 
 PREVIEW_PIECES = 30  # pieces offered to preview a template on
 
 
 class Origin(StrEnum):
-    """Where the template a document type and language uses comes from (the order `lookup_sync` tries)."""
+    """Where the template a document type and language uses comes from (the order `lookup_table` tries)."""
 
     saved = "saved"  # a saved template for that type and language
     company_language = "company_language"  # a saved template for that type in the issuing company's language
@@ -85,16 +83,26 @@ class TemplatePreview:
 
 
 class TemplateService:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        *,
+        templates: TemplateRepository,
+        company: CompanyRepository,
+        pieces: PieceRepository,
+        contacts: ContactRepository,
+    ) -> None:
+        self._templates = templates
+        self._company = company
+        self._pieces = pieces
+        self._contacts = contacts
 
     async def list(self) -> builtins.list[MessageTemplate]:
         """Every saved template, by name (the built-in defaults are not stored)."""
-        return await asyncio.to_thread(self._services.stores.templates.all)
+        return await asyncio.to_thread(self._templates.all)
 
     async def get(self, name: str) -> MessageTemplate:
         """The template of that name; raises NotFound."""
-        return await asyncio.to_thread(self._services.stores.templates.get, name)
+        return await asyncio.to_thread(self._templates.get, name)
 
     async def save(self, template: MessageTemplate, *, replacing: str | None = None) -> None:
         """Check the template, then store it under its name.
@@ -110,7 +118,7 @@ class TemplateService:
             problem = find_problem(template)
             if problem is not None:
                 raise InvalidInput(f"template {name!r}, {problem}")
-            repository = self._services.stores.templates
+            repository = self._templates
             names = {saved.name for saved in repository.all()}
             if name != replacing and name in names:
                 raise InvalidInput(f"a message template named {name!r} already exists")
@@ -130,31 +138,36 @@ class TemplateService:
     async def delete(self, name: str) -> None:
         """Remove the template of that name (its types and languages go back to the next fitting template, at
         worst the built-in one); raises NotFound."""
-        await asyncio.to_thread(self._services.stores.templates.delete, name)
+        await asyncio.to_thread(self._templates.delete, name)
 
     async def check(self, template: MessageTemplate) -> TemplateProblem | None:
         """What `save` would refuse in the template's text, with its field, line and keyword; None if nothing."""
         return await asyncio.to_thread(find_problem, template)
 
     async def lookup(self, piece_type: PieceType, language: Language) -> MessageTemplate:
-        """The template a mail about `piece_type` to a reader of `language` uses; see `lookup_sync`."""
-        return await asyncio.to_thread(self.lookup_sync, piece_type, language)
+        """The template a mail about `piece_type` to a reader of `language` uses; see `lookup_table`."""
+        return (await self.lookup_table())(piece_type, language)
 
-    def lookup_sync(self, piece_type: PieceType, language: Language) -> MessageTemplate:
-        """`lookup` for a worker thread (it reads the stores), e.g. as `SendOptions.templates`.
+    async def lookup_table(self) -> TemplateLookup:
+        """Which template each document type and language uses, read once from the stores: the function a send's
+        plan composes with (`SendOptions.templates`), pure from then on.
 
         In order: a saved template for that type and language; one for that type in the company's language; one
         for every type (no type set) in that language; the built-in default for that type and language. Among
         several saved templates that fit equally, the first by name.
         """
-        saved = self._services.stores.templates.all()
-        return _resolve(saved, self._company_language(), piece_type, language).template
+        saved, company_language = await asyncio.to_thread(lambda: (self._templates.all(), self._company_language()))
+
+        def lookup(piece_type: PieceType, language: Language) -> MessageTemplate:
+            return _resolve(saved, company_language, piece_type, language).template
+
+        return lookup
 
     async def overview(self) -> TemplateOverview:
         """Which template every document type and language uses, and every saved template."""
 
         def run() -> TemplateOverview:
-            saved = self._services.stores.templates.all()
+            saved = self._templates.all()
             company_language = self._company_language()
             applied = [
                 _resolve(saved, company_language, piece_type, language)
@@ -172,11 +185,9 @@ class TemplateService:
         whose contact reads `language` before the others."""
 
         def run() -> builtins.list[PreviewPiece]:
-            contacts = self._services.stores.contacts.by_id()
+            contacts = self._contacts.by_id()
             unknown = Contact(name="?")
-            summaries = [
-                s for s in self._services.stores.pieces.summaries() if piece_type is None or s.type is piece_type
-            ]
+            summaries = [s for s in self._pieces.summaries() if piece_type is None or s.type is piece_type]
             summaries.sort(key=lambda s: (s.date, s.number), reverse=True)
             summaries.sort(key=lambda s: contacts.get(s.contact_id, unknown).language is not language)
             return [
@@ -198,10 +209,9 @@ class TemplateService:
         values in the template's language. A template `save` would refuse gives its problem and no text."""
 
         def run() -> TemplatePreview:
-            stores = self._services.stores
-            piece = stores.pieces.get(piece_id)
-            contact = stores.contacts.get(piece.contact_id)
-            company = stores.company.get()
+            piece = self._pieces.get(piece_id)
+            contact = self._contacts.get(piece.contact_id)
+            company = self._company.get()
             if company is None:
                 raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
             context = TemplateContext(pieces=[piece], contact=contact, company=company, language=template.language)
@@ -212,14 +222,14 @@ class TemplateService:
         return await asyncio.to_thread(run)
 
     def _company_language(self) -> Language | None:
-        company = self._services.stores.company.get()
+        company = self._company.get()
         return company.language if company else None
 
 
 def _resolve(
     saved: Sequence[MessageTemplate], company_language: Language | None, piece_type: PieceType, language: Language
 ) -> Applied:
-    """The template `lookup_sync` finds among `saved` (sorted by name), and where it comes from."""
+    """The template `lookup_table` finds among `saved` (sorted by name), and where it comes from."""
     tries = (
         (piece_type, language, Origin.saved),
         (piece_type, company_language or language, Origin.company_language),

@@ -22,20 +22,15 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from batchmail.domain.company import User
 from batchmail.domain.contacts import Contact
 from batchmail.domain.money import ZERO
 from batchmail.domain.pieces import Piece, PieceType, Status
 from batchmail.domain.selection import Criteria, PieceSummary, SummaryIndex, fold
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.sending.accounts import Account
 from batchmail.sending.history import SendRecord
-from batchmail.services.accounts import CURRENT_USER_KEY
-
-if TYPE_CHECKING:
-    from batchmail.services.facade import PieceRow, Services
+from batchmail.services.repositories import ContactRepository, HistoryRepository, PieceRepository, SettingsRepository
 
 BATCH_KEY = "workspace.batch"
 FILTERS_KEY = "workspace.filters"
@@ -77,6 +72,15 @@ class PieceTotals:
     def of(cls, summaries: Iterable[PieceSummary]) -> PieceTotals:
         rows = summaries if isinstance(summaries, list) else list(summaries)
         return cls(count=len(rows), total_incl_tax=sum(map(_TOTAL, rows), ZERO), balance=sum(map(_BALANCE, rows), ZERO))
+
+
+@dataclass(frozen=True, slots=True)
+class PieceRow:
+    """A grid row: the piece's summary and the names of its contact."""
+
+    summary: PieceSummary
+    contact_name: str
+    company: str
 
 
 class Page(NamedTuple):
@@ -121,8 +125,18 @@ class _Snapshot:
 
 
 class WorkspaceService:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        *,
+        pieces: PieceRepository,
+        contacts: ContactRepository,
+        settings: SettingsRepository,
+        history: HistoryRepository,
+    ) -> None:
+        self._pieces = pieces
+        self._contacts = contacts
+        self._settings = settings
+        self._history = history
         self._snapshot: _Snapshot | None = None
         self._snapshot_lock = threading.Lock()  # the snapshot and its results, from several worker threads
         self._batch_lock = threading.Lock()  # read-modify-write of the batch from several worker threads
@@ -135,6 +149,15 @@ class WorkspaceService:
             raise InvalidInput(f"page: start {start} and count {count} must not be negative")
 
         return await asyncio.to_thread(self._page, criteria, start, count, sort or Sort())
+
+    async def find(self, criteria: Criteria) -> list[PieceRow]:
+        """Every piece matching `criteria`, newest first, with its contact's names (the `list` command's rows)."""
+
+        def run() -> list[PieceRow]:
+            snapshot, matched = self._matched(criteria)
+            return _rows(matched.rows, snapshot.contacts)
+
+        return await asyncio.to_thread(run)
 
     async def matching(self, criteria: Criteria) -> PieceTotals:
         """How many pieces match, their total including tax and their balance due."""
@@ -200,26 +223,25 @@ class WorkspaceService:
 
     async def remembered_filters(self) -> dict[str, Any]:
         """The filters saved by the last `remember_filters`, or {}."""
-        saved = await asyncio.to_thread(self._services.stores.settings.get, FILTERS_KEY, {})
+        saved = await asyncio.to_thread(self._settings.get, FILTERS_KEY, {})
         return saved if isinstance(saved, dict) else {}
 
     async def remember_filters(self, values: Mapping[str, Any]) -> None:
         """Keep the filters for the next use of the app (plain JSON values only)."""
-        await asyncio.to_thread(self._services.stores.settings.set, FILTERS_KEY, dict(values))
+        await asyncio.to_thread(self._settings.set, FILTERS_KEY, dict(values))
 
     # -- quick views -------------------------------------------------------------------------------------------
 
     async def piece_view(self, piece_id: int) -> PieceView:
         def run() -> PieceView:
-            stores = self._services.stores
-            piece = stores.pieces.get(piece_id)
-            contact = stores.contacts.by_id().get(piece.contact_id)
+            piece = self._pieces.get(piece_id)
+            contact = self._contacts.by_id().get(piece.contact_id)
             known = self._summaries_by_id()
             origin = known.get(piece.origin_id) if piece.origin_id is not None else None
             return PieceView(
                 piece=piece,
                 contact=contact,
-                history=stores.history.for_piece(piece_id),
+                history=self._history.for_piece(piece_id),
                 origin_number=origin.number if origin else None,
                 in_batch=piece_id in self._current_batch(known),
             )
@@ -228,14 +250,13 @@ class WorkspaceService:
 
     async def contact_view(self, contact_id: int) -> ContactView:
         def run() -> ContactView:
-            stores = self._services.stores
-            contact = stores.contacts.get(contact_id)
+            contact = self._contacts.get(contact_id)
             pieces = self._matched(Criteria(contact_ids=frozenset({contact_id})))[1]
             return ContactView(
                 contact=contact,
                 pieces=pieces.rows,
                 totals=pieces.totals,
-                history=stores.history.for_contact(contact_id),
+                history=self._history.for_contact(contact_id),
             )
 
         return await asyncio.to_thread(run)
@@ -245,7 +266,7 @@ class WorkspaceService:
         needle = fold(text.strip())
 
         def run() -> list[Contact]:
-            contacts = self._services.stores.contacts.by_id().values()
+            contacts = self._contacts.by_id().values()
             found = [c for c in contacts if not needle or needle in fold(f"{c.name} {c.company} {' '.join(c.emails)}")]
             found.sort(key=lambda c: (fold(c.name), c.id))
             return found[:limit] if limit is not None else found
@@ -257,29 +278,10 @@ class WorkspaceService:
         wanted = list(contact_ids)
 
         def run() -> list[Contact]:
-            contacts = self._services.stores.contacts.by_id()
+            contacts = self._contacts.by_id()
             return [contacts[i] for i in wanted if i in contacts]
 
         return await asyncio.to_thread(run)
-
-    # -- who and how (the header and the settings page) -----------------------------------------------------
-
-    async def current_user(self) -> User | None:
-        """The user the app works for: the one chosen in the settings, else the company's first."""
-
-        def run() -> User | None:
-            users = self._services.stores.company.users()
-            chosen = self._services.stores.settings.get(CURRENT_USER_KEY)
-            return next((u for u in users if u.id == chosen), users[0] if users else None)
-
-        return await asyncio.to_thread(run)
-
-    async def users(self) -> list[User]:
-        return await asyncio.to_thread(self._services.stores.company.users)
-
-    async def accounts(self) -> list[Account]:
-        """The sending accounts added to this install (the built-in test mailbox is not one of them)."""
-        return await asyncio.to_thread(self._services.stores.accounts.all)
 
     # -- internals (worker threads) ---------------------------------------------------------------------------
 
@@ -311,8 +313,8 @@ class WorkspaceService:
 
     def _current(self) -> _Snapshot:
         """The index of the store's summaries and its contacts as they are now, built again when either changed."""
-        summaries = self._services.stores.pieces.summaries()
-        contacts = self._services.stores.contacts.by_id()
+        summaries = self._pieces.summaries()
+        contacts = self._contacts.by_id()
         with self._snapshot_lock:
             kept = self._snapshot
             if kept is not None and kept.index.holds(summaries):
@@ -330,11 +332,11 @@ class WorkspaceService:
 
     def _current_batch(self, known: Mapping[int, PieceSummary] | None = None) -> list[int]:
         known = self._summaries_by_id() if known is None else known
-        saved = self._services.stores.settings.get(BATCH_KEY, [])
+        saved = self._settings.get(BATCH_KEY, [])
         return [i for i in saved if isinstance(i, int) and i in known]
 
     def _save_batch(self, piece_ids: list[int]) -> None:
-        self._services.stores.settings.set(BATCH_KEY, piece_ids)
+        self._settings.set(BATCH_KEY, piece_ids)
 
     def _batch_totals(self, known: Mapping[int, PieceSummary]) -> PieceTotals:
         return PieceTotals.of(known[i] for i in self._current_batch(known))
@@ -345,8 +347,6 @@ def _key(criteria: Criteria) -> Hashable:
 
 
 def _rows(summaries: Iterable[PieceSummary], contacts: Mapping[int, Contact]) -> list[PieceRow]:
-    from batchmail.services.facade import PieceRow
-
     rows = []
     for summary in summaries:
         contact = contacts.get(summary.contact_id, _UNKNOWN)

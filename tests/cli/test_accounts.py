@@ -25,11 +25,13 @@ from batchmail.sending.history import SendRecord
 from batchmail.sending.message import envelope_recipients, to_mime
 from batchmail.sending.outbox import OutboxState
 from batchmail.services.accounts import secret_key
-from batchmail.services.facade import Services
+from batchmail.wiring import open_app, wire
 from storage import codec
+from storage.credentials import CredentialStore
+from storage.stores import open_stores
 from tests.sending.transports.test_brevo import invoice
 from tests.sending.transports.test_smtp import outgoing
-from tests.sendkit import fill
+from tests.sendkit import fill, send
 from tests.servers.brevo import API_KEY, BrevoServer, brevo_server
 from tests.servers.google import AUTH_PATH, CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, GoogleServer, google_server
 from tests.servers.smtpd import smtp_server
@@ -167,7 +169,7 @@ class Browser:
 
 
 async def test_a_gmail_account_revoked_is_marked_and_reconnected(tmp_path: Path, google: GoogleServer) -> None:
-    services = await asyncio.to_thread(Services.open, tmp_path / "data")
+    services = await asyncio.to_thread(open_app, tmp_path / "data")
     browser = Browser()
     try:
         account = await services.accounts.add_gmail(
@@ -182,7 +184,7 @@ async def test_a_gmail_account_revoked_is_marked_and_reconnected(tmp_path: Path,
         assert "close this window" in browser.closed()[0]
         assert (account.kind, account.from_address, account.username) == (AccountKind.gmail, google.email, google.email)
         stored = (tmp_path / "data" / "accounts.json").read_text(encoding="utf-8")
-        secret = services.credentials.get(secret_key("gmail")) or ""
+        secret = CredentialStore(tmp_path / "data").get(secret_key("gmail")) or ""
         assert CLIENT_SECRET in secret and CLIENT_SECRET not in stored
         assert not any(token in stored for token in google.refresh_tokens)
 
@@ -214,7 +216,8 @@ async def test_a_gmail_account_revoked_is_marked_and_reconnected(tmp_path: Path,
 
 
 async def test_brevo_events_are_kept_on_the_history_of_their_message(tmp_path: Path, brevo: BrevoServer) -> None:
-    services = await asyncio.to_thread(Services.open, tmp_path / "data")
+    stores = await asyncio.to_thread(open_stores, tmp_path / "data")
+    services = wire(stores)
     try:
         await services.accounts.add_brevo(
             name="brevo", api_key=API_KEY, from_address="factures@atelier-martin.test", api_base_url=brevo.url + "/v3"
@@ -233,17 +236,17 @@ async def test_brevo_events_are_kept_on_the_history_of_their_message(tmp_path: P
             sent_at=datetime.now().astimezone(),
             provider_message_id=sent,
         )
-        await asyncio.to_thread(services.stores.history.add, record)
+        await asyncio.to_thread(stores.history.add, record)
         brevo.add_event(sent, "jean@acme.test", "delivered", at=datetime.now().astimezone())
         brevo.add_event("<someone-else@smtp-relay.mailin.fr>", "x@y.test", "opened", at=datetime.now().astimezone())
 
         polled = await services.accounts.poll_events("brevo")
         assert len(polled) == 3
-        [kept] = await services.history_for_contact(7)
+        [kept] = stores.history.for_contact(7)
         assert [e.kind for e in kept.events] == [DeliveryEventKind.accepted, DeliveryEventKind.delivered]
 
         await services.accounts.poll_events("brevo")  # the same day again: nothing twice
-        [kept] = await services.history_for_contact(7)
+        [kept] = stores.history.for_contact(7)
         assert len(kept.events) == 2
     finally:
         await asyncio.to_thread(services.close)
@@ -255,15 +258,16 @@ async def test_a_batch_through_a_revoked_gmail_account_stops_and_stays_queued(
     data_dir = tmp_path / "data"
     await asyncio.to_thread(fill, data_dir, 3)
     account, secret = google.account(name="gmail")
-    services = await asyncio.to_thread(Services.open, data_dir)
+    stores = await asyncio.to_thread(open_stores, data_dir)
+    services = wire(stores)
     try:
-        await asyncio.to_thread(services.stores.accounts.add, account)
-        await asyncio.to_thread(services.credentials.set, secret_key("gmail"), secret)
+        await asyncio.to_thread(stores.accounts.add, account)
+        await asyncio.to_thread(CredentialStore(data_dir).set, secret_key("gmail"), secret)
         google.revoke()
-        pieces = [row.summary.id for row in await services.find_pieces(Criteria())]
-        report = await services.sending.send(pieces, account_name="gmail")
+        pieces = [row.summary.id for row in await services.workspace.find(Criteria())]
+        report = await send(services, pieces, account_name="gmail")
         assert "reconnect" in report.stopped
-        entries = await asyncio.to_thread(services.stores.outbox.in_state, *OutboxState)
+        entries = await asyncio.to_thread(stores.outbox.in_state, *OutboxState)
         assert len(entries) == 3 and {e.state for e in entries} == {OutboxState.queued}
         assert google.sent == []
     finally:
@@ -286,9 +290,10 @@ def test_the_list_names_an_account_to_reconnect(
 ) -> None:
     data_dir = tmp_path / "data"
     account, _ = google.account(name="gmail")
-    services = Services.open(data_dir)
+    stores = open_stores(data_dir)
+    services = wire(stores)
     try:
-        services.stores.accounts.add(account)
+        stores.accounts.add(account)
         asyncio.run(services.accounts.mark_reconnect_needed("gmail"))
     finally:
         services.close()

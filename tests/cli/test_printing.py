@@ -18,12 +18,15 @@ from pypdf import PdfReader
 
 from batchmail.cli import main
 from batchmail.documents.file_names import pdf_file_name, summary_filename
+from batchmail.documents.pdf import PdfRenderer
 from batchmail.documents.pdf_files import page_count
 from batchmail.domain.formatting import format_money, plain_spaces
 from batchmail.domain.pieces import Line, Piece, PieceType, Status
 from batchmail.errors import InvalidInput
-from batchmail.services.facade import Services
+from batchmail.wiring import open_app
+from storage.stores import Stores, open_stores
 from tests.documents.test_pdf import pdf_pages
+from tests.sendkit import opened
 
 ZERO = Decimal("0.00")
 
@@ -199,33 +202,27 @@ def test_render_one_piece_by_number(
 
 
 async def test_a_generated_piece_names_its_origin(demo_dir: Path) -> None:
-    services = Services.open(demo_dir)
-    try:
-        ids = [s.id for s in services.stores.pieces.summaries() if s.type.value == "invoice"]
-        generated = next(p for p in services.stores.pieces.get_many(ids) if p.origin_id)
-        origin = services.stores.pieces.get(generated.origin_id or 0)
+    with opened(demo_dir) as (services, stores):
+        ids = [s.id for s in stores.pieces.summaries() if s.type.value == "invoice"]
+        generated = next(p for p in stores.pieces.get_many(ids) if p.origin_id)
+        origin = stores.pieces.get(generated.origin_id or 0)
 
         text = " ".join(" ".join(pdf_pages(await services.printing.piece_pdf(generated.id))).split())
-    finally:
-        services.close()
 
     assert generated.number in text and f"Selon pièce {origin.number}" in text
 
 
 def _stored_pieces(demo_dir: Path, contact_id: int) -> list[Any]:
     """The contact's counted pieces, read from the stores as they are."""
-    services = Services.open(demo_dir)
-    try:
+    with open_stores(demo_dir) as stores:
         ids = [
             s.id
-            for s in services.stores.pieces.summaries()
+            for s in stores.pieces.summaries()
             if s.contact_id == contact_id
             and s.type.value in ("invoice", "credit_note")
             and s.status.value not in ("draft", "cancelled")
         ]
-        return services.stores.pieces.get_many(ids)
-    finally:
-        services.close()
+        return stores.pieces.get_many(ids)
 
 
 def _excl_tax(line: Any) -> Decimal:
@@ -252,8 +249,7 @@ def long_invoice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo store of its own (the CLI tests above count the shared one) with a 60-line invoice: several pages."""
     data_dir = tmp_path_factory.mktemp("batch") / "data"
     assert main(["--data-dir", str(data_dir), "demo"]) == 0
-    services = Services.open(data_dir)
-    try:
+    with open_stores(data_dir) as stores:
         lines = [
             Line(description=f"Article {n:02d}", quantity=Decimal(n), unit_price=Decimal("1.00"), vat_rate=Decimal(20))
             for n in range(1, 61)
@@ -261,38 +257,39 @@ def long_invoice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         piece = Piece(
             type=PieceType.invoice, date=date.today(), contact_id=CONTACT, status=Status.validated, lines=lines
         )
-        services.stores.pieces.add(piece)
-    finally:
-        services.close()
+        stores.pieces.add(piece)
     return data_dir
 
 
-def _batch_of(services: Services) -> list[int]:
+def _batch_of(stores: Stores) -> list[int]:
     """Seven pieces of several types and contacts, the long invoice in the middle, a generated piece, in an order
     that is neither by id nor by date."""
-    summaries = services.stores.pieces.summaries()
+    summaries = stores.pieces.summaries()
     long_one = max(summaries, key=lambda s: s.id).id
-    generated = next(p.id for p in services.stores.pieces.get_many([s.id for s in summaries[:400]]) if p.origin_id)
+    generated = next(p.id for p in stores.pieces.get_many([s.id for s in summaries[:400]]) if p.origin_id)
     others = [s.id for s in summaries[100:1000:180]]
     return [*others[:3][::-1], long_one, generated, *others[3:]]
 
 
 async def test_the_batch_pdf_holds_every_piece_in_batch_order(long_invoice_dir: Path) -> None:
-    services = Services.open(long_invoice_dir)
+    renderer = PdfRenderer(cache_dir=long_invoice_dir / "pdf-cache")
     try:
-        ids = _batch_of(services)
-        numbers = [p.number for p in services.stores.pieces.get_many(ids)]
-        alone = [len(PdfReader(io.BytesIO(await services.printing.piece_pdf(i))).pages) for i in ids]
-        renders = services.renderer.renders
-        progress: list[tuple[int, int]] = []
+        with opened(long_invoice_dir, renderer) as (services, stores):
+            ids = _batch_of(stores)
+            numbers = [p.number for p in stores.pieces.get_many(ids)]
+            alone = [len(PdfReader(io.BytesIO(await services.printing.piece_pdf(i))).pages) for i in ids]
+            renders = renderer.renders
+            progress: list[tuple[int, int]] = []
 
-        printed = await services.printing.batch_pdf(ids, on_progress=lambda done, total: progress.append((done, total)))
-        again = await services.printing.batch_pdf(ids)
+            printed = await services.printing.batch_pdf(
+                ids, on_progress=lambda done, total: progress.append((done, total))
+            )
+            again = await services.printing.batch_pdf(ids)
     finally:
-        services.close()
+        renderer.close()
 
     assert max(alone) > 1 and len(set(ids)) == len(ids) == 7
-    assert services.renderer.renders == renders, "every piece came from the renderer's cache"
+    assert renderer.renders == renders, "every piece came from the renderer's cache"
     reader = PdfReader(io.BytesIO(printed.pdf))
     assert printed.pages == len(reader.pages) == sum(alone)
     assert printed.pieces == len(ids)
@@ -305,26 +302,23 @@ async def test_the_batch_pdf_holds_every_piece_in_batch_order(long_invoice_dir: 
 
 
 async def test_the_batch_pdf_skips_pieces_deleted_since_and_refuses_an_empty_batch(long_invoice_dir: Path) -> None:
-    services = Services.open(long_invoice_dir)
-    try:
-        piece_id = services.stores.pieces.summaries()[0].id
-        missing = max(s.id for s in services.stores.pieces.summaries()) + 1
+    with opened(long_invoice_dir) as (services, stores):
+        piece_id = stores.pieces.summaries()[0].id
+        missing = max(s.id for s in stores.pieces.summaries()) + 1
         printed = await services.printing.batch_pdf([missing, piece_id])
         with pytest.raises(InvalidInput, match="empty"):
             await services.printing.batch_pdf([missing])
         with pytest.raises(InvalidInput):
             await services.printing.batch_pdf([])
-        contacts = await services.printing.batch_contacts(_batch_of(services))
-        expected = dict.fromkeys(p.contact_id for p in services.stores.pieces.get_many(_batch_of(services)))
-    finally:
-        services.close()
+        contacts = await services.printing.batch_contacts(_batch_of(stores))
+        expected = dict.fromkeys(p.contact_id for p in stores.pieces.get_many(_batch_of(stores)))
 
     assert printed.pieces == 1
     assert [c.id for c in contacts] == list(expected)
 
 
 async def test_summary_files_are_named_for_the_reader(demo_dir: Path) -> None:
-    services = Services.open(demo_dir)
+    services = open_app(demo_dir)
     try:
         start, end = date(2026, 1, 1), date(2026, 3, 31)
         statement = await services.printing.statement(CONTACT, start=start, end=end)

@@ -3,7 +3,6 @@ real SMTP server (STARTTLS + AUTH), each with its PDF, recorded on the piece and
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
@@ -17,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from batchmail.cli import main
-from batchmail.services.facade import Services
+from storage.stores import open_stores
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 from tests.services.test_preview import store_files
 
@@ -96,9 +95,8 @@ def test_validated_invoices_of_last_month_arrive_with_their_pdf(
         received = list(server.messages)
     report = json.loads(out)
 
-    services = Services.open(data_dir)
-    try:
-        contacts = {c.id: c for c in asyncio.run(services.contacts())}
+    with open_stores(data_dir) as stores:
+        contacts = stores.contacts.by_id()
         expected = {row["number"] for row in listed if contacts[row["contact_id"]].email}
         without_address = {row["number"] for row in listed} - expected
         assert {m["pieces"][0] for m in report["messages"] if m["state"] == "sent"} == expected
@@ -122,17 +120,16 @@ def test_validated_invoices_of_last_month_arrive_with_their_pdf(
             assert money_as_written(Decimal(row["total_incl_tax"]), contact.language.value) in text
 
         for row in listed:
-            piece = asyncio.run(services.pieces_by_number([row["number"]]))[0]
+            piece = stores.pieces.by_number(row["number"])
+            assert piece is not None
             if row["number"] in expected:
                 assert piece.last_sent == date.today()
                 assert piece.status.value == "sent"
-                history = asyncio.run(services.history_for_contact(piece.contact_id))
+                history = stores.history.for_contact(piece.contact_id)
                 assert any(piece.id in record.piece_ids and record.account == "office" for record in history)
             else:
                 assert piece.last_sent is None
                 assert piece.status.value == "validated"
-    finally:
-        services.close()
 
     # Sent invoices are no longer "validated": the same command now finds only the ones without an address.
     code, out, _ = run(capsys, data_dir, "send", *filters, "--json")

@@ -41,7 +41,15 @@ def test_grouped_per_recipient_in_one_zip_to_a_single_address(tmp_path: Path, ca
     listed = json.loads(run(capsys, data_dir, "list", *filters, "--json")[1])
     contacts = {row["contact_id"] for row in listed}
     code, out, err = run(
-        capsys, data_dir, "send", *filters, "--group-by-recipient", "--zip", "--to", "archive@example.org", "--json"
+        capsys,
+        data_dir,
+        "send",
+        *filters,
+        "--group-by-recipient",
+        "--zip",
+        "--single-recipient",
+        "archive@example.org",
+        "--json",
     )
     assert code in (0, 1), err
     report = json.loads(out)
@@ -58,12 +66,22 @@ def test_grouped_per_recipient_in_one_zip_to_a_single_address(tmp_path: Path, ca
 def test_the_sender_must_be_one_of_the_users_addresses(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     data_dir = tmp_path / "data"
     run(capsys, data_dir, "demo")
-    code, _, err = run(capsys, data_dir, "send", "--period", last_month(), "--from", "someone@else.example")
+    code, _, err = run(capsys, data_dir, "send", "--period", last_month(), "--sender", "someone@else.example")
     assert code == 2
     assert "is not one of your sender addresses" in err
 
 
-def test_a_date_after_from_is_still_a_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_from_and_to_are_dates_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    for option in ("--from", "--to"):
+        with pytest.raises(SystemExit) as refused:
+            run(capsys, data_dir, "send", option, "archive@example.org")
+        assert refused.value.code == 2
+        assert f"argument {option}: 'archive@example.org' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_from_filters_the_pieces_to_send_as_it_filters_the_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     data_dir = tmp_path / "data"
     run(capsys, data_dir, "demo")
     start = (date.today() - timedelta(days=3)).isoformat()

@@ -20,7 +20,7 @@ from batchmail.domain.formatting import format_money, plain_spaces
 from batchmail.domain.pieces import PieceType
 from batchmail.domain.selection import Criteria
 from batchmail.domain.summaries import Statement
-from batchmail.services.facade import Services
+from batchmail.wiring import open_app
 from tests.e2e.test_batch_page import ARTIFACTS, choose
 from ui.treatments.printing import default_period
 
@@ -33,10 +33,10 @@ def expectations(data_dir: Path) -> tuple[Contact, int, dict[int, str], Statemen
     and her statement over the Print tab's default period."""
 
     async def run() -> tuple[Contact, int, dict[int, str], Statement]:
-        services = Services.open(data_dir)
+        services = open_app(data_dir)
         try:
             (contact,) = await services.workspace.contacts_by_id([CONTACT])
-            theirs = await services.find_pieces(Criteria(contact_ids=frozenset({CONTACT})))
+            theirs = await services.workspace.find(Criteria(contact_ids=frozenset({CONTACT})))
             invoices = {row.summary.id: row.summary.number for row in theirs if row.summary.type is PieceType.invoice}
             start, end = default_period(date.today())
             statement = await services.printing.statement(CONTACT, start=start, end=end)

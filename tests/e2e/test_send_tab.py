@@ -21,7 +21,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import PieceType, Status
 from batchmail.domain.selection import Criteria
-from batchmail.services.facade import Services
+from batchmail.wiring import open_app
 from storage.stores import open_stores
 from tests.e2e.conftest import REPO, Cli
 from tests.e2e.test_batch_page import ARTIFACTS, SEND_TIMEOUT_MS, choose
@@ -39,15 +39,15 @@ def contact_with_invoices(data_dir: Path) -> tuple[Contact, list[str]]:
     given an archive address for its automatic blind copy."""
 
     async def run() -> tuple[Contact, list[str]]:
-        services = Services.open(data_dir)
+        services = open_app(data_dir)
         try:
-            for contact in await services.contacts():
+            for contact in await services.workspace.find_contacts():
                 criteria = Criteria(
                     contact_ids=frozenset({contact.id}),
                     types=frozenset({PieceType.invoice}),
                     statuses=frozenset({Status.validated}),
                 )
-                rows = [row.summary for row in await services.find_pieces(criteria)]
+                rows = [row.summary for row in await services.workspace.find(criteria)]
                 if contact.email and contact.send_by_email and len(rows) >= 2 and not any(r.last_sent for r in rows):
                     return contact, sorted(row.number for row in rows)
             raise AssertionError("the demo data should have a contact with two validated invoices to send")

@@ -19,8 +19,8 @@ from batchmail.domain.contacts import Contact
 from batchmail.domain.formatting import format_money
 from batchmail.domain.pieces import PieceType, Status
 from batchmail.domain.selection import Criteria, Period, PieceSummary
-from batchmail.services.facade import Services
 from batchmail.services.workspace import PieceTotals, Sort, SortKey
+from batchmail.wiring import open_app
 from tests.e2e.test_batch_page import ARTIFACTS, choose, last_month
 
 GRID = "[data-testid=piece-grid]"
@@ -39,7 +39,7 @@ def store_expectations(data_dir: Path, period: str) -> Expected:
     """From the store, before the app opens it."""
 
     async def run() -> Expected:
-        services = Services.open(data_dir)
+        services = open_app(data_dir)
         try:
             workspace = services.workspace
             invoices = Criteria(types=frozenset({PieceType.invoice}), statuses=frozenset({Status.validated}))

@@ -24,7 +24,8 @@ from batchmail.sending.attachments import load_attachment, zip_pdfs
 from batchmail.sending.compose import Grouping, SendOptions, WarningCode, compose
 from batchmail.sending.message import content_hash, envelope_recipients
 from batchmail.sending.templates import MessageTemplate
-from batchmail.services.facade import Services
+from batchmail.wiring import wire
+from storage.stores import open_stores
 from tests.sending.test_compose import (
     COMPANY,
     CONTACTS,
@@ -241,9 +242,10 @@ async def test_a_grouped_mail_composed_twice_has_the_same_content_hash() -> None
 
 
 async def test_a_dry_run_changes_no_store(tmp_path: Path) -> None:
-    services = Services.open(tmp_path / "data", today=lambda: TODAY)
+    stores = open_stores(tmp_path / "data")
+    services = wire(stores, today=lambda: TODAY)
     try:
-        await services.load_demo(seed=3)
+        await services.imports.load_demo(seed=3)
         await services.templates.save(
             MessageTemplate(
                 name="Relevé", subject="Vos pièces %INTERVALLE_NUM_PIECES%", body="%LISTE_PIECES_AVECSOLDE%"
@@ -251,14 +253,13 @@ async def test_a_dry_run_changes_no_store(tmp_path: Path) -> None:
         )
 
         def load() -> tuple[list[Piece], Mapping[int, Contact]]:
-            return services.stores.pieces.get_many(
-                [s.id for s in services.stores.pieces.summaries()]
-            ), services.stores.contacts.by_id()
+            return stores.pieces.get_many([s.id for s in stores.pieces.summaries()]), stores.contacts.by_id()
 
         pieces, contacts = await asyncio.to_thread(load)
-        company = await services.company()
+        company = await services.company.get()
         assert company is not None
         pieces = pieces[:60]
+        lookup = await services.templates.lookup_table()
         recently = dataclasses.replace(pieces[0], last_sent=TODAY)
         before = _files(tmp_path / "data")
         renderer = CountingRenderer()
@@ -271,7 +272,7 @@ async def test_a_dry_run_changes_no_store(tmp_path: Path) -> None:
                 today=TODAY,
                 grouping=Grouping.per_recipient,
                 zip_attachments=True,
-                templates=services.templates.lookup_sync,
+                templates=lookup,
                 cc_sender=True,
                 auto_bcc="archives@rhone.example.fr",
                 record_on_contact=True,

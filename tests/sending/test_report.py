@@ -15,8 +15,9 @@ from batchmail.domain.selection import Criteria
 from batchmail.sending.delivery_events import DeliveryEventKind, provider_message_id
 from batchmail.sending.outbox import OutboxEntry, OutboxState, local_now
 from batchmail.sending.report import BatchReport
-from batchmail.services.facade import Services
-from tests.sendkit import SENDER, address, fill, services, store_account
+from batchmail.wiring import App
+from storage.stores import Stores
+from tests.sendkit import SENDER, address, fill, send, services_and_stores, store_account
 from tests.servers.brevo import API_KEY, BrevoServer, brevo_server
 
 
@@ -27,24 +28,27 @@ def brevo() -> Iterator[BrevoServer]:
 
 
 @pytest.fixture
-async def app(tmp_path: Path, brevo: BrevoServer, renderer: PdfRenderer) -> AsyncIterator[Services]:
+async def opened(tmp_path: Path, brevo: BrevoServer, renderer: PdfRenderer) -> AsyncIterator[tuple[App, Stores]]:
     await asyncio.to_thread(fill, tmp_path, 3)
     await asyncio.to_thread(
         store_account, tmp_path, brevo.account(name="brevo", per_minute=600, from_address=SENDER), API_KEY
     )
-    opened = services(tmp_path, renderer)
-    yield opened
-    opened.stores.close()
+    app, stores = services_and_stores(tmp_path, renderer)
+    yield app, stores
+    app.close()
 
 
-async def test_a_finished_batch_shows_the_providers_latest_news_of_each_mail(app: Services, brevo: BrevoServer) -> None:
-    ids = [row.summary.id for row in await app.find_pieces(Criteria())]
-    report = await app.sending.send(ids)
+async def test_a_finished_batch_shows_the_providers_latest_news_of_each_mail(
+    opened: tuple[App, Stores], brevo: BrevoServer
+) -> None:
+    app, stores = opened
+    ids = [row.summary.id for row in await app.workspace.find(Criteria())]
+    report = await send(app, ids)
     assert report.complete and report.provider_events
     assert (report.per_minute, report.to_json()["pace"]["per_minute"]) == (600, 600)
     by_recipient = {row.recipients[0]: row for row in report.rows.values()}
     sent_as = {
-        recipient: provider_message_id((await asyncio.to_thread(app.stores.outbox.get, row.entry_id)).server_reply)
+        recipient: provider_message_id((await asyncio.to_thread(stores.outbox.get, row.entry_id)).server_reply)
         for recipient, row in by_recipient.items()
     }
     assert sorted(sent_as.values()) == sorted(m.message_id for m in brevo.accepted)
@@ -54,7 +58,7 @@ async def test_a_finished_batch_shows_the_providers_latest_news_of_each_mail(app
     bounce = "no such user"
     brevo.add_event(sent_as[address(2)], address(2), "hardBounces", at=now + timedelta(seconds=1), reason=bounce)
 
-    assert await app.sending.delivery_events(report) == 3
+    assert await app.send.delivery_events(report) == 3
     events = {recipient: report.rows[row.entry_id].event for recipient, row in by_recipient.items()}
     assert {recipient: event.kind if event else None for recipient, event in events.items()} == {
         address(1): DeliveryEventKind.opened,
@@ -70,8 +74,8 @@ async def test_a_finished_batch_shows_the_providers_latest_news_of_each_mail(app
     # Without polling, the news comes from the history, where the poll kept it.
     fresh = BatchReport(batch_id="again", account="brevo", test_mode=False)
     for row in report.rows.values():
-        fresh.update(await asyncio.to_thread(app.stores.outbox.get, row.entry_id), row.numbers)
-    assert await app.sending.delivery_events(fresh, poll=False) == 3
+        fresh.update(await asyncio.to_thread(stores.outbox.get, row.entry_id), row.numbers)
+    assert await app.send.delivery_events(fresh, poll=False) == 3
 
 
 def entry(n: int) -> OutboxEntry:

@@ -20,7 +20,7 @@ from batchmail.domain.pieces import PieceType, Status
 from batchmail.errors import InvalidInput
 from batchmail.services.company import BRANDING_DIR, LOGO_MAX_BYTES, LogoKind, sniff_logo
 from batchmail.services.company_form import EDITABLE_FIELDS, Problem, company_form
-from batchmail.services.facade import Services
+from batchmail.wiring import App, open_app
 from storage.stores import open_stores
 from tests.documents.test_pdf import near, page_colours, pdf_pages, png_bytes
 from ui.labels import settings as settings_words
@@ -46,16 +46,16 @@ def data_dir(demo_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def services(data_dir: Path) -> AsyncIterator[Services]:
-    opened = Services.open(data_dir)
+async def services(data_dir: Path) -> AsyncIterator[App]:
+    opened = open_app(data_dir)
     try:
         yield opened
     finally:
         opened.close()
 
 
-async def test_every_bad_field_is_named_at_once_and_nothing_is_saved(services: Services) -> None:
-    before = await services.company_settings.get()
+async def test_every_bad_field_is_named_at_once_and_nothing_is_saved(services: App) -> None:
+    before = await services.company.get()
     assert before is not None
     bad = {
         "name": "  ",
@@ -72,9 +72,9 @@ async def test_every_bad_field_is_named_at_once_and_nothing_is_saved(services: S
         "footer_text": "x" * 301,
     }
 
-    problems = {(e.field, e.problem) for e in services.company_settings.check(bad, before)}
+    problems = {(e.field, e.problem) for e in services.company.check(bad, before)}
     with pytest.raises(InvalidInput) as refused:
-        await services.company_settings.save(bad)
+        await services.company.save(bad)
 
     assert problems == {
         ("name", Problem.required),
@@ -93,19 +93,19 @@ async def test_every_bad_field_is_named_at_once_and_nothing_is_saved(services: S
     message = str(refused.value)
     assert all(f"{field}:" in message for field, _ in problems), message
     assert "'archives@'" in message and "check digits" in message
-    assert await services.company_settings.get() == before
+    assert await services.company.get() == before
 
 
-async def test_a_siret_must_begin_with_the_siren_and_unknown_fields_are_refused(services: Services) -> None:
-    errors = services.company_settings.check({"name": "X", "siren": "814629374", "siret": "12345678900012"})
+async def test_a_siret_must_begin_with_the_siren_and_unknown_fields_are_refused(services: App) -> None:
+    errors = services.company.check({"name": "X", "siren": "814629374", "siret": "12345678900012"})
     assert [(e.field, e.problem) for e in errors] == [("siret", Problem.siret_siren)]
     with pytest.raises(InvalidInput, match="no field named logo_path"):
-        await services.company_settings.save({"logo_path": "/etc/passwd"})
+        await services.company.save({"logo_path": "/etc/passwd"})
 
 
 async def test_values_are_normalised_saved_and_read_back_from_disk(data_dir: Path) -> None:
-    services = Services.open(data_dir)
-    company = await services.company_settings.get()
+    services = open_app(data_dir)
+    company = await services.company.get()
     assert company is not None
     form = company_form(company) | {
         "accent_color": "#C03",
@@ -123,12 +123,12 @@ async def test_values_are_normalised_saved_and_read_back_from_disk(data_dir: Pat
     assert set(form) == set(EDITABLE_FIELDS)
 
     try:
-        saved = await services.company_settings.save(form)
+        saved = await services.company.save(form)
     finally:
         services.close()
-    reopened = Services.open(data_dir)
+    reopened = open_app(data_dir)
     try:
-        stored = await reopened.company_settings.get()
+        stored = await reopened.company.get()
     finally:
         reopened.close()
 
@@ -181,11 +181,9 @@ def test_a_logo_that_is_not_an_image_or_too_big_is_refused(data: bytes, reason: 
         sniff_logo(data)
 
 
-async def test_the_logo_is_copied_into_the_data_directory_replaced_and_removed(
-    services: Services, data_dir: Path
-) -> None:
+async def test_the_logo_is_copied_into_the_data_directory_replaced_and_removed(services: App, data_dir: Path) -> None:
     branding = data_dir / BRANDING_DIR
-    settings = services.company_settings
+    settings = services.company
 
     with pytest.raises(InvalidInput, match="logo: not a PNG"):
         await settings.save({}, logo=b"<html>not an image</html>")
@@ -205,11 +203,11 @@ async def test_the_logo_is_copied_into_the_data_directory_replaced_and_removed(
     assert await settings.logo() is None
 
 
-async def test_the_saved_branding_reaches_a_rendered_invoice(services: Services) -> None:
-    settings = services.company_settings
+async def test_the_saved_branding_reaches_a_rendered_invoice(services: App) -> None:
+    settings = services.company
     piece_id = await settings.preview_piece_id()
     assert piece_id is not None
-    piece = await services.piece(piece_id)
+    piece = (await services.workspace.piece_view(piece_id)).piece
     assert piece.type is PieceType.invoice and piece.status is not Status.draft
     before = await services.printing.piece_pdf(piece_id)
 
@@ -237,21 +235,21 @@ def test_every_field_and_problem_has_words_on_the_settings_page() -> None:
 
 
 async def test_a_moved_data_directory_keeps_its_logo_when_the_company_is_saved(data_dir: Path, tmp_path: Path) -> None:
-    services = Services.open(data_dir)
+    services = open_app(data_dir)
     try:
-        await services.company_settings.save({}, logo=png_bytes())
+        await services.company.save({}, logo=png_bytes())
     finally:
         services.close()
     moved = tmp_path / "moved"
     shutil.move(data_dir, moved)
 
-    services = Services.open(moved)
+    services = open_app(moved)
     try:
-        company = await services.company()
+        company = await services.company.get()
         assert company is not None and Path(company.logo_path).parent == moved / BRANDING_DIR
-        assert await services.company_settings.logo() is not None  # the settings' thumbnail finds it
-        await services.company_settings.save({"footer_text": "Merci de votre confiance"})
-        piece_id = await services.company_settings.preview_piece_id()
+        assert await services.company.logo() is not None  # the settings' thumbnail finds it
+        await services.company.save({"footer_text": "Merci de votre confiance"})
+        piece_id = await services.company.preview_piece_id()
         assert piece_id is not None
         pdf = await services.printing.piece_pdf(piece_id)
     finally:

@@ -20,9 +20,10 @@ from batchmail.sending.checks import WarningCode
 from batchmail.sending.choices import SendChoices
 from batchmail.sending.compose import Grouping
 from batchmail.sending.message import Attachment
-from batchmail.services.facade import Services
-from storage.stores import open_stores
-from tests.sendkit import SENDER, add_account, address, fill, services
+from batchmail.wiring import App
+from storage.stores import Stores, open_stores
+from tests.sendkit import SENDER, add_account, address, fill, send, services_and_stores
+from tests.sendkit import preview as preview_of
 from tests.servers.smtpd import SmtpTestServer
 
 ARCHIVE = "archives@atelier-martin.fr"
@@ -30,13 +31,13 @@ TERMS = Attachment(filename="conditions-générales.txt", content=b"Paiement a 3
 
 
 @pytest.fixture
-async def app(tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer) -> AsyncIterator[Services]:
+async def opened(tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer) -> AsyncIterator[tuple[App, Stores]]:
     """Three contacts with one validated invoice each; client 1 also has a second invoice and a draft; client 2's
     invoice went two days ago; the company archives every mail at ARCHIVE."""
     await asyncio.to_thread(prepare, tmp_path, server)
-    opened = services(tmp_path, renderer)
-    yield opened
-    opened.stores.close()
+    app, stores = services_and_stores(tmp_path, renderer)
+    yield app, stores
+    app.close()
 
 
 def prepare(data_dir: Path, server: SmtpTestServer) -> None:
@@ -76,15 +77,15 @@ def store_files(data_dir: Path) -> dict[str, bytes]:
     }
 
 
-async def pieces_of(app: Services) -> list[Piece]:
-    ids = [row.summary.id for row in await app.find_pieces(Criteria())]
-    return sorted(await asyncio.to_thread(app.stores.pieces.get_many, ids), key=lambda p: (p.contact_id, p.id))
+async def pieces_of(app: App, stores: Stores) -> list[Piece]:
+    ids = [row.summary.id for row in await app.workspace.find(Criteria())]
+    return sorted(await asyncio.to_thread(stores.pieces.get_many, ids), key=lambda p: (p.contact_id, p.id))
 
 
 async def test_a_preview_shows_each_mail_as_its_recipient_will_see_it_and_writes_nothing(
-    app: Services, tmp_path: Path
+    app: App, stores: Stores, tmp_path: Path
 ) -> None:
-    pieces = await pieces_of(app)
+    pieces = await pieces_of(app, stores)
     invoice_1a, invoice_1b, draft, invoice_2, invoice_3 = pieces
     before = store_files(tmp_path)
     choices = SendChoices(
@@ -95,8 +96,8 @@ async def test_a_preview_shows_each_mail_as_its_recipient_will_see_it_and_writes
         read_receipt=True,
         accept_warnings=True,
     )
-    options = await app.sending.options(choices, attachments=[TERMS])
-    preview = await app.sending.preview([p.id for p in pieces], options=options, resend=choices.resend)
+    plan = await app.send.plan([p.id for p in pieces], choices, attachments=[TERMS])
+    preview = await app.send.preview(plan)
 
     assert store_files(tmp_path) == before
     by_contact = {m.to: m for m in preview.messages}
@@ -137,30 +138,31 @@ async def test_a_preview_shows_each_mail_as_its_recipient_will_see_it_and_writes
 
 
 async def test_a_preview_holds_back_what_already_went_and_still_writes_nothing(
-    app: Services, tmp_path: Path, server: SmtpTestServer
+    app: App, stores: Stores, tmp_path: Path, server: SmtpTestServer
 ) -> None:
-    invoice_3 = (await pieces_of(app))[-1]
-    report = await app.sending.send([invoice_3.id])
+    invoice_3 = (await pieces_of(app, stores))[-1]
+    report = await send(app, [invoice_3.id])
     assert report.complete and len(server.messages) == 1
 
     before = store_files(tmp_path)
-    options = await app.sending.options(SendChoices(accept_warnings=True))
-    preview = await app.sending.preview([invoice_3.id], options=options)
+    preview = await preview_of(app, [invoice_3.id], SendChoices(accept_warnings=True))
     assert store_files(tmp_path) == before
     assert preview.messages == []
     (held,) = preview.held
     assert held.number == invoice_3.number and "already sent" in held.reason
 
-    again = await app.sending.preview([invoice_3.id], options=options, resend=True)
+    again = await preview_of(app, [invoice_3.id], SendChoices(accept_warnings=True, resend=True))
     assert [m.numbers for m in again.messages] == [(invoice_3.number,)]
     assert len(server.messages) == 1
 
 
-async def test_the_archive_address_is_in_the_envelope_never_in_a_header(app: Services, server: SmtpTestServer) -> None:
-    invoice_3 = (await pieces_of(app))[-1]
-    options = await app.sending.options(SendChoices(cc_sender=True, high_priority=True))
-    assert options.auto_bcc == ARCHIVE
-    report = await app.sending.send([invoice_3.id], options=options)
+async def test_the_archive_address_is_in_the_envelope_never_in_a_header(
+    app: App, stores: Stores, server: SmtpTestServer
+) -> None:
+    invoice_3 = (await pieces_of(app, stores))[-1]
+    plan = await app.send.plan([invoice_3.id], SendChoices(cc_sender=True, high_priority=True))
+    assert plan.options.auto_bcc == ARCHIVE
+    report = await app.send.send(plan)
     assert report.complete
 
     (received,) = server.messages
@@ -170,14 +172,14 @@ async def test_the_archive_address_is_in_the_envelope_never_in_a_header(app: Ser
     assert received.message["Cc"] == SENDER
     assert (received.message["X-Priority"], received.message["Importance"]) == ("1", "high")
 
-    skipped = await app.sending.options(SendChoices(auto_bcc=False, resend=True))
-    assert skipped.auto_bcc is None
-    await app.sending.send([invoice_3.id], options=skipped, resend=True)
+    skipped = await app.send.plan([invoice_3.id], SendChoices(auto_bcc=False, resend=True))
+    assert skipped.options.auto_bcc is None and skipped.resend
+    await app.send.send(skipped)
     assert server.messages[1].recipients == [address(3)]
 
 
-async def test_the_choices_worth_keeping_are_remembered_for_the_next_batch(app: Services) -> None:
-    assert await app.sending.remembered_choices() == SendChoices()
+async def test_the_choices_worth_keeping_are_remembered_for_the_next_batch(app: App, stores: Stores) -> None:
+    assert await app.send.remembered_choices() == SendChoices()
     chosen = SendChoices(
         sender=SENDER,
         grouping=Grouping.per_recipient,
@@ -189,8 +191,8 @@ async def test_the_choices_worth_keeping_are_remembered_for_the_next_batch(app: 
         resend=True,
         accept_warnings=True,
     )
-    await app.sending.remember_choices(chosen)
-    again = await app.sending.remembered_choices()
+    await app.send.remember_choices(chosen)
+    again = await app.send.remembered_choices()
     # One batch's decisions (one address for every mail, send again, accept warnings) are never carried over.
     assert again == SendChoices(
         sender=SENDER,
@@ -200,5 +202,5 @@ async def test_the_choices_worth_keeping_are_remembered_for_the_next_batch(app: 
         auto_bcc=False,
         record_on_contact=False,
     )
-    await asyncio.to_thread(app.stores.settings.set, "send_choices", {"grouping": "by_moon", "high_priority": "yes"})
-    assert await app.sending.remembered_choices() == SendChoices()
+    await asyncio.to_thread(stores.settings.set, "send_choices", {"grouping": "by_moon", "high_priority": "yes"})
+    assert await app.send.remembered_choices() == SendChoices()

@@ -12,40 +12,53 @@ from pathlib import Path
 import pytest
 
 from batchmail.documents.pdf import PdfRenderer
-from batchmail.domain.company import SenderAddress
 from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidAddress, InvalidInput, NotFound
-from batchmail.sending.compose import SendOptions, WarningCode
+from batchmail.sending.choices import SendChoices
 from batchmail.sending.outbox import OutboxState, local_now
 from batchmail.sending.report import BatchReport, Phase
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from storage.credentials import CredentialStore
-from tests.sendkit import ACCOUNT, SENDER, add_account, address, entry_and_mime, fill, received_ids, services
+from storage.stores import Stores, open_stores
+from tests.sendkit import (
+    ACCOUNT,
+    add_account,
+    address,
+    entry_and_mime,
+    fill,
+    received_ids,
+    send,
+    services,
+    services_and_stores,
+)
 from tests.servers.smtpd import Faults, SmtpTestServer
 
 
 @pytest.fixture
-async def app(tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer) -> AsyncIterator[Services]:
+async def opened(tmp_path: Path, server: SmtpTestServer, renderer: PdfRenderer) -> AsyncIterator[tuple[App, Stores]]:
     fill(tmp_path, 4)
     add_account(tmp_path, server)
-    opened = services(tmp_path, renderer)
-    yield opened
-    opened.stores.close()
+    app, stores = services_and_stores(tmp_path, renderer)
+    yield app, stores
+    app.close()
 
 
-async def all_ids(app: Services) -> list[int]:
-    return sorted(row.summary.id for row in await app.find_pieces(Criteria()))
+async def all_ids(app: App) -> list[int]:
+    return sorted(row.summary.id for row in await app.workspace.find(Criteria()))
 
 
 def by_recipient(report: BatchReport) -> dict[str, OutboxState]:
     return {row.recipients[0]: row.state for row in report.rows.values()}
 
 
-async def test_a_batch_reports_each_mail_and_records_those_that_left(app: Services, server: SmtpTestServer) -> None:
+async def test_a_batch_reports_each_mail_and_records_those_that_left(
+    app: App, stores: Stores, server: SmtpTestServer
+) -> None:
     server.faults.refuse = {address(2): 550, address(3): 450}
     seen: list[tuple[Phase, int, float, bool]] = []
-    report = await app.sending.send(
-        await all_ids(app), on_progress=lambda r: seen.append((r.phase, r.composed, r.progress, bool(r.expected_end)))
+    report = await app.send.send(
+        await app.send.plan(await all_ids(app)),
+        on_progress=lambda r: seen.append((r.phase, r.composed, r.progress, bool(r.expected_end))),
     )
     assert by_recipient(report) == {
         address(1): OutboxState.sent,
@@ -77,9 +90,10 @@ async def test_a_batch_reports_each_mail_and_records_those_that_left(app: Servic
     assert {m["message_id"] for m in document["messages"] if m["state"] == "sent"} == set(received_ids(server))
 
     for n in (1, 2, 3, 4):
-        piece = (await app.pieces_by_number([f"FA-{date.today().year}-{5 - n:05d}"]))[0]
-        [contact] = [c for c in await app.contacts() if c.id == piece.contact_id]
-        history = await app.history_for_contact(contact.id)
+        piece = stores.pieces.by_number(f"FA-{date.today().year}-{5 - n:05d}")
+        assert piece is not None
+        contact = stores.contacts.get(piece.contact_id)
+        history = stores.history.for_contact(contact.id)
         if contact.email in (address(1), address(4)):
             assert piece.status.value == "sent" and piece.last_sent == date.today()
             [record] = history
@@ -87,17 +101,14 @@ async def test_a_batch_reports_each_mail_and_records_those_that_left(app: Servic
             assert record.recipients == [contact.email] and record.attachments[0].endswith(".pdf")
         else:
             assert piece.status.value == "validated" and piece.last_sent is None and history == []
-    assert await app.sending.record_unrecorded() == 0  # each was recorded once, as it left
+    assert await app.deliveries.record_unrecorded() == 0  # each was recorded once, as it left
 
 
-async def test_the_same_mail_to_the_same_address_goes_again_only_when_asked(
-    app: Services, server: SmtpTestServer
-) -> None:
+async def test_the_same_mail_to_the_same_address_goes_again_only_when_asked(app: App, server: SmtpTestServer) -> None:
     ids = await all_ids(app)
-    first = await app.sending.send(ids[:2])
+    first = await send(app, ids[:2])
     assert first.complete
-    let_through = SendOptions(sender=SenderAddress(email=SENDER), overrides=frozenset({WarningCode.recently_sent}))
-    again = await app.sending.send(ids[:2], options=let_through)
+    again = await send(app, ids[:2], SendChoices(accept_warnings=True))
     assert again.rows == {} and len(again.held) == 2 and not again.complete
     for held in again.held:
         assert "already sent on" in held.reason and "--resend" in held.reason
@@ -105,14 +116,16 @@ async def test_the_same_mail_to_the_same_address_goes_again_only_when_asked(
     assert [s["code"] for s in again.to_json()["skipped"]] == ["already_sent"] * 2
     assert len(server.messages) == 2
 
-    resent = await app.sending.send(ids[:2], resend=True)
+    resent = await send(app, ids[:2], SendChoices(resend=True))
     assert resent.complete and len(server.messages) == 4
     assert len(set(received_ids(server))) == 4  # a new Message-ID for each mail sent again
 
 
-async def test_a_failed_mail_gets_a_new_address_and_goes_on_retry(app: Services, server: SmtpTestServer) -> None:
+async def test_a_failed_mail_gets_a_new_address_and_goes_on_retry(
+    app: App, stores: Stores, server: SmtpTestServer
+) -> None:
     server.faults.refuse = {address(2): 550}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     [failed] = await app.queue.list([OutboxState.failed])
     assert failed.entry.recipients == [address(2)] and "No such user" in failed.entry.last_error
     assert failed.numbers == (report.rows[failed.entry.id].numbers)
@@ -129,14 +142,14 @@ async def test_a_failed_mail_gets_a_new_address_and_goes_on_retry(app: Services,
     assert message.recipients == ["Compta@example.org"]
     assert str(message.message["Message-ID"]) == changed.message_id
     assert [a.get_filename() for a in message.message.iter_attachments()] == failed.entry.attachments
-    history = await app.history_for_contact(failed.entry.contact_id or 0)
+    history = stores.history.for_contact(failed.entry.contact_id or 0)
     assert [r.recipients for r in history] == [["Compta@example.org"]]
     assert await app.queue.list() == []
 
 
-async def test_uncertain_mails_go_again_only_when_the_user_says_so(app: Services, server: SmtpTestServer) -> None:
+async def test_uncertain_mails_go_again_only_when_the_user_says_so(app: App, server: SmtpTestServer) -> None:
     server.faults.drop_after_data = True
-    report = await app.sending.send((await all_ids(app))[:1])
+    report = await send(app, (await all_ids(app))[:1])
     [row] = report.rows.values()
     assert row.state is OutboxState.uncertain and "may or may not have been delivered" in row.detail
     server.faults = Faults()
@@ -148,25 +161,25 @@ async def test_uncertain_mails_go_again_only_when_the_user_says_so(app: Services
 
 
 async def test_waiting_mails_go_when_due_or_when_retried_and_dropped_ones_never(
-    app: Services, server: SmtpTestServer
+    app: App, stores: Stores, server: SmtpTestServer
 ) -> None:
     server.faults.refuse = {address(1): 450, address(2): 450, address(3): 550}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     waiting = sorted(e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting)
     [failed] = [e for e, row in report.rows.items() if row.state is OutboxState.failed]
     server.faults = Faults()
     assert await app.queue.resume() == []  # not due yet
     assert (await app.queue.retry(waiting[0])).complete  # the user does not wait
 
-    entry = app.stores.outbox.get(waiting[1])
+    entry = stores.outbox.get(waiting[1])
     entry.next_try = local_now() - timedelta(seconds=1)
-    app.stores.outbox.save(entry)
+    stores.outbox.save(entry)
     [resumed] = await app.queue.resume()
     assert resumed.complete and list(resumed.rows) == [waiting[1]]
 
     await app.queue.drop(failed)
     with pytest.raises(NotFound):
-        app.stores.outbox.get(failed)
+        stores.outbox.get(failed)
     with pytest.raises(InvalidInput, match="only mails not sent"):
         await app.queue.drop(waiting[0])
     assert await app.queue.list() == []
@@ -182,43 +195,43 @@ async def test_at_start_queued_mails_resume_and_unrecorded_ones_are_recorded_onc
     credentials.set(f"account:{ACCOUNT}", "wrong")  # a refused login: the batch stops, the mails stay queued
     first = services(tmp_path, renderer)
     try:
-        report = await first.sending.send(await all_ids(first))
+        report = await send(first, await all_ids(first))
         assert "check the user name and password" in report.stopped
         assert report.counts["queued"] == 3 and server.messages == []
     finally:
-        first.stores.close()
+        first.close()
 
     credentials.set(f"account:{ACCOUNT}", server.password)  # fixed
-    again = services(tmp_path, renderer)
+    again, stores = services_and_stores(tmp_path, renderer)
     try:
         [resumed] = await again.queue.resume()
         assert resumed.complete and len(server.messages) == 3
-        entry = again.stores.outbox.get(next(iter(resumed.rows)))
+        entry = stores.outbox.get(next(iter(resumed.rows)))
         entry.recorded = False  # as if the app stopped between the mail leaving and its recording
-        again.stores.outbox.save(entry)
+        stores.outbox.save(entry)
         assert await again.queue.resume() == []
-        assert len(await again.history_for_contact(entry.contact_id or 0)) == 1
-        assert again.stores.outbox.unrecorded() == []
+        assert len(stores.history.for_contact(entry.contact_id or 0)) == 1
+        assert stores.outbox.unrecorded() == []
     finally:
-        again.stores.close()
+        again.close()
 
 
-async def test_old_sent_mails_are_purged(app: Services) -> None:
-    report = await app.sending.send(await all_ids(app))
-    old = app.stores.outbox.get(next(iter(report.rows)))
+async def test_old_sent_mails_are_purged(app: App, stores: Stores) -> None:
+    report = await send(app, await all_ids(app))
+    old = stores.outbox.get(next(iter(report.rows)))
     old.sent_at = local_now() - timedelta(days=40)
-    app.stores.outbox.save(old)
+    stores.outbox.save(old)
     assert await app.queue.purge(timedelta(days=30)) == 1
-    assert len(app.stores.outbox.in_state(OutboxState.sent)) == 3
-    assert len(await app.history_for_contact(old.contact_id or 0)) == 1  # the history keeps it
+    assert len(stores.outbox.in_state(OutboxState.sent)) == 3
+    assert len(stores.history.for_contact(old.contact_id or 0)) == 1  # the history keeps it
 
 
 async def test_each_mail_of_the_queue_comes_with_its_contact_and_what_its_pieces_total(
-    app: Services, server: SmtpTestServer
+    app: App, stores: Stores, server: SmtpTestServer
 ) -> None:
     server.faults.refuse = {address(2): 550, address(3): 450}
-    await app.sending.send(await all_ids(app))
-    [no_piece] = await asyncio.to_thread(app.stores.outbox.add_many, [entry_and_mime(9)])
+    await send(app, await all_ids(app))
+    [no_piece] = await asyncio.to_thread(stores.outbox.add_many, [entry_and_mime(9)])
     items = {item.entry.recipients[0]: item for item in await app.queue.list()}
     assert set(items) == {address(2), address(3), address(9)}
     # fill(): contact n has one invoice of (99 + n) excl. tax at 20% VAT
@@ -229,16 +242,18 @@ async def test_each_mail_of_the_queue_comes_with_its_contact_and_what_its_pieces
     assert (items[address(9)].numbers, items[address(9)].contact, items[address(9)].total_incl_tax) == ((), "", None)
 
 
-async def test_several_mails_are_retried_together_or_none_is_touched(app: Services, server: SmtpTestServer) -> None:
+async def test_several_mails_are_retried_together_or_none_is_touched(
+    app: App, stores: Stores, server: SmtpTestServer
+) -> None:
     server.faults.refuse = {address(1): 550, address(2): 550}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     failed = sorted(e for e, row in report.rows.items() if row.state is OutboxState.failed)
     sent = next(e for e, row in report.rows.items() if row.state is OutboxState.sent)
     server.faults = Faults()
 
     with pytest.raises(InvalidInput, match=f"outbox entry {sent} is sent"):
         await app.queue.retry_many([failed[0], sent])
-    untouched = app.stores.outbox.get(failed[0])
+    untouched = stores.outbox.get(failed[0])
     assert (untouched.state, untouched.attempts) == (OutboxState.failed, 1) and len(server.messages) == 2
 
     seen: list[int] = []
@@ -249,9 +264,9 @@ async def test_several_mails_are_retried_together_or_none_is_touched(app: Servic
     assert await app.queue.list() == []
 
 
-async def test_several_mails_are_dropped_together_or_none_is(app: Services, server: SmtpTestServer) -> None:
+async def test_several_mails_are_dropped_together_or_none_is(app: App, stores: Stores, server: SmtpTestServer) -> None:
     server.faults.refuse = {address(1): 550, address(2): 550, address(3): 450}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     waiting = sorted(e for e, row in report.rows.items() if row.state is not OutboxState.sent)
     sent = next(e for e, row in report.rows.items() if row.state is OutboxState.sent)
 
@@ -264,12 +279,12 @@ async def test_several_mails_are_dropped_together_or_none_is(app: Services, serv
     assert await app.queue.drop_many(waiting[:2]) == 2
     assert [item.entry.id for item in await app.queue.list()] == waiting[2:]
     with pytest.raises(NotFound):
-        app.stores.outbox.load_mime(waiting[0])
+        stores.outbox.load_mime(waiting[0])
 
 
-async def test_the_version_moves_with_every_change_and_only_then(app: Services, server: SmtpTestServer) -> None:
+async def test_the_version_moves_with_every_change_and_only_then(app: App, server: SmtpTestServer) -> None:
     server.faults.refuse = {address(1): 550, address(2): 550}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     failed = sorted(e for e, row in report.rows.items() if row.state is OutboxState.failed)
     server.faults = Faults()
     start = app.queue.version
@@ -293,22 +308,19 @@ async def test_the_version_moves_with_every_change_and_only_then(app: Services, 
 
 
 async def test_each_try_is_kept_with_its_result_and_the_servers_answer(
-    tmp_path: Path, app: Services, server: SmtpTestServer, renderer: PdfRenderer
+    tmp_path: Path, app: App, server: SmtpTestServer, renderer: PdfRenderer
 ) -> None:
     server.faults.refuse = {address(1): 450}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     [waiting] = [e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting]
     server.faults.refuse = {address(1): 451}
     await app.queue.retry(waiting)
     server.faults = Faults()
     await app.queue.retry(waiting)
-    app.stores.close()
+    app.close()
 
-    reopened = services(tmp_path, renderer)  # the tries come back from the file
-    try:
-        tries = reopened.stores.outbox.get(waiting).tries
-    finally:
-        reopened.stores.close()
+    with open_stores(tmp_path) as reopened:  # the tries come back from the file
+        tries = reopened.outbox.get(waiting).tries
     assert [(t.state, t.code) for t in tries] == [
         (OutboxState.retry_waiting, 450),
         (OutboxState.retry_waiting, 451),
@@ -318,31 +330,31 @@ async def test_each_try_is_kept_with_its_result_and_the_servers_answer(
 
 
 async def test_a_delivery_reads_its_entries_again_and_never_sends_a_stale_copy(
-    app: Services, server: SmtpTestServer
+    app: App, stores: Stores, server: SmtpTestServer
 ) -> None:
     server.faults.refuse = {address(1): 450}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     [waiting] = [e for e, row in report.rows.items() if row.state is OutboxState.retry_waiting]
-    stale = app.stores.outbox.get(waiting)  # as the background round read it, a moment before
+    stale = stores.outbox.get(waiting)  # as the background round read it, a moment before
     server.faults = Faults()
     await app.queue.retry(waiting)  # the user was quicker
     arrived = len(server.messages)
 
     late = BatchReport(batch_id="", account=ACCOUNT, test_mode=False)
-    await app.sending.deliver([stale], await app.accounts.get(ACCOUNT), late)
+    await app.deliveries.deliver([stale], await app.accounts.get(ACCOUNT), late)
 
     assert len(server.messages) == arrived and late.rows == {}
-    assert app.stores.outbox.get(waiting).state is OutboxState.sent
+    assert stores.outbox.get(waiting).state is OutboxState.sent
 
 
 async def test_a_mail_held_by_a_delivery_cannot_be_retried_dropped_or_readdressed(
-    app: Services, server: SmtpTestServer
+    app: App, stores: Stores, server: SmtpTestServer
 ) -> None:
     server.faults.refuse = {address(1): 550}
-    report = await app.sending.send(await all_ids(app))
+    report = await send(app, await all_ids(app))
     [failed] = [e for e, row in report.rows.items() if row.state is OutboxState.failed]
 
-    with app.sending.holding([failed]):
+    with app.deliveries.holding([failed]):
         for action in (
             app.queue.retry(failed),
             app.queue.drop(failed),
@@ -350,5 +362,5 @@ async def test_a_mail_held_by_a_delivery_cannot_be_retried_dropped_or_readdresse
         ):
             with pytest.raises(InvalidInput, match="being sent right now"):
                 await action
-    assert app.stores.outbox.get(failed).state is OutboxState.failed
+    assert stores.outbox.get(failed).state is OutboxState.failed
     await app.queue.drop(failed)  # released: the user may act again

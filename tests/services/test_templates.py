@@ -15,8 +15,9 @@ from batchmail.domain.pieces import PieceType
 from batchmail.errors import InvalidInput, NotFound
 from batchmail.sending.compose import SendOptions, compose
 from batchmail.sending.templates import MessageTemplate, ProblemKind, default_template
-from batchmail.services.facade import Services
 from batchmail.services.templates import Origin
+from batchmail.wiring import App, wire
+from storage.stores import Stores, open_stores
 from tests.sending.test_compose import AV2, FA10, FA20, FA21, JEAN, MARY, NBSP, NNBSP, SENDER, TODAY, CountingRenderer
 
 FR_INVOICE = MessageTemplate(
@@ -29,77 +30,78 @@ EN_ANY = MessageTemplate(name="Any EN", language=Language.en, subject="{{ TYPEDO
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = Services.open(tmp_path / "data", today=lambda: TODAY)
-    opened.stores.company.save(IssuingCompany(name="Rhône Maintenance", language=Language.fr))
+async def opened(tmp_path: Path) -> AsyncIterator[tuple[App, Stores]]:
+    stores = open_stores(tmp_path / "data")
+    app = wire(stores, today=lambda: TODAY)
+    stores.company.save(IssuingCompany(name="Rhône Maintenance", language=Language.fr))
     try:
-        yield opened
+        yield app, stores
     finally:
-        opened.close()
+        app.close()
 
 
-async def test_save_list_get_delete(services: Services) -> None:
+async def test_save_list_get_delete(app: App) -> None:
     for template in (FR_INVOICE, EN_ANY, EN_INVOICE):
-        await services.templates.save(template)
+        await app.templates.save(template)
 
-    assert [t.name for t in await services.templates.list()] == ["Any EN", "Facture FR", "Invoice EN"]
-    assert await services.templates.get("Invoice EN") == EN_INVOICE
-    await services.templates.delete("Invoice EN")
+    assert [t.name for t in await app.templates.list()] == ["Any EN", "Facture FR", "Invoice EN"]
+    assert await app.templates.get("Invoice EN") == EN_INVOICE
+    await app.templates.delete("Invoice EN")
     with pytest.raises(NotFound):
-        await services.templates.get("Invoice EN")
+        await app.templates.get("Invoice EN")
 
 
 async def test_an_unknown_keyword_is_refused_at_save_with_its_name_and_line_and_nothing_is_stored(
-    services: Services, tmp_path: Path
+    app: App, tmp_path: Path
 ) -> None:
     store_file = tmp_path / "data" / "templates.json"
-    await services.templates.save(FR_INVOICE)
+    await app.templates.save(FR_INVOICE)
     before = store_file.read_bytes()
     bad = MessageTemplate(name="Relance", subject="Relance %NUMFACT%", body="Bonjour,\n\nReste dû : %RESTE_DU%\n")
 
     with pytest.raises(InvalidInput) as caught:
-        await services.templates.save(bad)
+        await app.templates.save(bad)
 
     assert "%RESTE_DU%" in str(caught.value) and "body, line 3" in str(caught.value)
     assert store_file.read_bytes() == before
-    assert [t.name for t in await services.templates.list()] == ["Facture FR"]
+    assert [t.name for t in await app.templates.list()] == ["Facture FR"]
 
 
-async def test_a_sandbox_escape_is_refused_at_save(services: Services) -> None:
+async def test_a_sandbox_escape_is_refused_at_save(app: App) -> None:
     with pytest.raises(InvalidInput, match="__class__"):
-        await services.templates.save(MessageTemplate(name="x", subject="s", body="{{ NUMFACT.__class__ }}"))
-    assert await services.templates.list() == []
+        await app.templates.save(MessageTemplate(name="x", subject="s", body="{{ NUMFACT.__class__ }}"))
+    assert await app.templates.list() == []
 
 
 async def test_lookup_prefers_the_type_and_language_then_the_companys_language_then_any_type(
-    services: Services,
+    app: App,
 ) -> None:
-    lookup = services.templates.lookup
+    lookup = app.templates.lookup
     assert await lookup(PieceType.invoice, Language.en) == default_template(PieceType.invoice, Language.en)
 
-    await services.templates.save(FR_INVOICE)
+    await app.templates.save(FR_INVOICE)
     # No English invoice template: the company's language (French) wins over the built-in English one.
     assert await lookup(PieceType.invoice, Language.en) == FR_INVOICE
     # No quote template at all: the built-in one in the reader's language.
     assert await lookup(PieceType.quote, Language.en) == default_template(PieceType.quote, Language.en)
 
-    await services.templates.save(EN_ANY)
+    await app.templates.save(EN_ANY)
     assert await lookup(PieceType.quote, Language.en) == EN_ANY
     assert await lookup(PieceType.invoice, Language.en) == FR_INVOICE  # the type comes before "any type"
 
-    await services.templates.save(EN_INVOICE)
+    await app.templates.save(EN_INVOICE)
     assert await lookup(PieceType.invoice, Language.en) == EN_INVOICE
     assert await lookup(PieceType.invoice, Language.fr) == FR_INVOICE
     assert await lookup(PieceType.quote, Language.nl) == default_template(PieceType.quote, Language.nl)
 
 
-async def test_compose_uses_the_saved_templates_through_lookup_sync(services: Services) -> None:
-    await services.templates.save(dataclasses.replace(FR_INVOICE, subject="%TYPEDOC% %NUMFACT% : %MONTANT_TTC%"))
-    await services.templates.save(EN_ANY)
+async def test_compose_uses_the_saved_templates_through_the_lookup_table(app: App) -> None:
+    await app.templates.save(dataclasses.replace(FR_INVOICE, subject="%TYPEDOC% %NUMFACT% : %MONTANT_TTC%"))
+    await app.templates.save(EN_ANY)
     quote = dataclasses.replace(FA21, id=30, number="DE-2026-00001", type=PieceType.quote)
-    company = await services.company()
+    company = await app.company.get()
     assert company is not None
-    options = SendOptions(sender=SENDER, today=TODAY, templates=services.templates.lookup_sync)
+    options = SendOptions(sender=SENDER, today=TODAY, templates=await app.templates.lookup_table())
 
     result = await compose([FA10, FA20, quote], {1: JEAN, 2: MARY}, company, options, CountingRenderer())
 
@@ -118,37 +120,37 @@ async def test_compose_uses_the_saved_templates_through_lookup_sync(services: Se
 
 
 async def test_a_new_template_never_overwrites_another_and_a_rename_replaces_the_old_name(
-    services: Services, tmp_path: Path
+    app: App, tmp_path: Path
 ) -> None:
-    await services.templates.save(FR_INVOICE)
+    await app.templates.save(FR_INVOICE)
     store_file = tmp_path / "data" / "templates.json"
     before = store_file.read_bytes()
 
     with pytest.raises(InvalidInput, match="'Facture FR' already exists"):
-        await services.templates.save(dataclasses.replace(FR_INVOICE, subject="Autre %NUMFACT%"))
+        await app.templates.save(dataclasses.replace(FR_INVOICE, subject="Autre %NUMFACT%"))
     assert store_file.read_bytes() == before
 
     edited = dataclasses.replace(FR_INVOICE, subject="Votre facture %NUMFACT%")
-    await services.templates.save(edited, replacing="Facture FR")
-    assert await services.templates.list() == [edited]
+    await app.templates.save(edited, replacing="Facture FR")
+    assert await app.templates.list() == [edited]
 
     renamed = dataclasses.replace(edited, name="  Factures clients ")
-    await services.templates.save(renamed, replacing="Facture FR")
-    assert await services.templates.list() == [dataclasses.replace(edited, name="Factures clients")]
+    await app.templates.save(renamed, replacing="Facture FR")
+    assert await app.templates.list() == [dataclasses.replace(edited, name="Factures clients")]
 
-    await services.templates.save(EN_INVOICE)
+    await app.templates.save(EN_INVOICE)
     with pytest.raises(InvalidInput, match="'Factures clients' already exists"):
-        await services.templates.save(dataclasses.replace(EN_INVOICE, name="Factures clients"), replacing="Invoice EN")
-    assert [t.name for t in await services.templates.list()] == ["Factures clients", "Invoice EN"]
+        await app.templates.save(dataclasses.replace(EN_INVOICE, name="Factures clients"), replacing="Invoice EN")
+    assert [t.name for t in await app.templates.list()] == ["Factures clients", "Invoice EN"]
 
 
 async def test_the_overview_says_which_template_every_type_and_language_uses_and_where_it_comes_from(
-    services: Services,
+    app: App,
 ) -> None:
     for template in (FR_INVOICE, EN_ANY):
-        await services.templates.save(template)
+        await app.templates.save(template)
 
-    overview = await services.templates.overview()
+    overview = await app.templates.overview()
 
     assert len(overview.applied) == len(PieceType) * 3
     found = {(a.piece_type, a.language): (a.template.name, a.origin) for a in overview.applied}
@@ -159,7 +161,7 @@ async def test_the_overview_says_which_template_every_type_and_language_uses_and
     assert found[PieceType.supplier_invoice, Language.nl] == ("Aankoopfactuur (nl)", Origin.builtin)
     # Every answer is lookup's, which a send uses.
     for applied in overview.applied:
-        assert applied.template == await services.templates.lookup(applied.piece_type, applied.language)
+        assert applied.template == await app.templates.lookup(applied.piece_type, applied.language)
     assert [t.name for t in overview.saved] == ["Any EN", "Facture FR"]
     assert overview.company_language is Language.fr
     assert {(a.piece_type, a.language) for a in overview.uses("Facture FR")} == {
@@ -169,24 +171,24 @@ async def test_the_overview_says_which_template_every_type_and_language_uses_and
     }
 
 
-async def test_a_duplicate_serves_only_when_forced_and_deleting_the_original_hands_over(services: Services) -> None:
-    await services.templates.save(FR_INVOICE)
+async def test_a_duplicate_serves_only_when_forced_and_deleting_the_original_hands_over(app: App) -> None:
+    await app.templates.save(FR_INVOICE)
 
-    copy = await services.templates.duplicate("Facture FR", "Facture FR (copie)")
+    copy = await app.templates.duplicate("Facture FR", "Facture FR (copie)")
 
     assert copy == dataclasses.replace(FR_INVOICE, name="Facture FR (copie)")
-    assert await services.templates.get("Facture FR (copie)") == copy
-    overview = await services.templates.overview()
+    assert await app.templates.get("Facture FR (copie)") == copy
+    overview = await app.templates.overview()
     assert overview.uses("Facture FR (copie)") == []
     with pytest.raises(InvalidInput, match="already exists"):
-        await services.templates.duplicate("Facture FR", "Facture FR (copie)")
+        await app.templates.duplicate("Facture FR", "Facture FR (copie)")
 
-    await services.templates.delete("Facture FR")
-    assert await services.templates.lookup(PieceType.invoice, Language.fr) == copy
-    await services.templates.delete("Facture FR (copie)")
-    overview = await services.templates.overview()
+    await app.templates.delete("Facture FR")
+    assert await app.templates.lookup(PieceType.invoice, Language.fr) == copy
+    await app.templates.delete("Facture FR (copie)")
+    overview = await app.templates.overview()
     assert next(a for a in overview.applied if a.piece_type is PieceType.invoice).origin is Origin.builtin
-    assert await services.templates.lookup(PieceType.invoice, Language.fr) == default_template(
+    assert await app.templates.lookup(PieceType.invoice, Language.fr) == default_template(
         PieceType.invoice, Language.fr
     )
 
@@ -203,37 +205,37 @@ async def test_a_duplicate_serves_only_when_forced_and_deleting_the_original_han
     ],
 )
 async def test_check_and_save_name_the_problem_and_where_it_is(
-    services: Services, subject: str, body: str, kind: ProblemKind, field: str, line: int, keyword: str
+    app: App, subject: str, body: str, kind: ProblemKind, field: str, line: int, keyword: str
 ) -> None:
     template = MessageTemplate(name="Essai", subject=subject, body=body)
 
-    problem = await services.templates.check(template)
+    problem = await app.templates.check(template)
 
     assert problem is not None
     assert (problem.kind, problem.field, problem.line, problem.keyword) == (kind, field, line, keyword)
     with pytest.raises(InvalidInput) as caught:
-        await services.templates.save(template)
+        await app.templates.save(template)
     assert f"template 'Essai', {field}, line {line}: " in str(caught.value)
     if keyword:
         assert f"%{keyword}%" in str(caught.value)
-    assert await services.templates.list() == []
+    assert await app.templates.list() == []
 
 
-async def test_the_preview_renders_a_real_piece_in_the_templates_language(services: Services) -> None:
-    services.stores.contacts.add_many([JEAN, MARY])
-    stored = services.stores.pieces.add_many([FA10, FA20, AV2])
+async def test_the_preview_renders_a_real_piece_in_the_templates_language(app: App, stores: Stores) -> None:
+    stores.contacts.add_many([JEAN, MARY])
+    stored = stores.pieces.add_many([FA10, FA20, AV2])
     by_number = {p.number: p.id for p in stored}
     template = dataclasses.replace(FR_INVOICE, subject="%TYPEDOC% %NUMFACT% : %SOLDE%", body="Bonjour <%NOMCLIENT%>")
 
-    offered = await services.templates.preview_pieces(PieceType.invoice, Language.en)
+    offered = await app.templates.preview_pieces(PieceType.invoice, Language.en)
     # Invoices only; Mary reads English, so hers come first.
     assert [(p.number, p.contact_name, p.language) for p in offered] == [
         ("FA-2026-00020", "Mary Smith (Smith Ltd)", Language.en),
         ("FA-2026-00010", "Jean Dupont (ACME SARL)", Language.fr),
     ]
-    assert len(await services.templates.preview_pieces(None, Language.fr)) == 3
+    assert len(await app.templates.preview_pieces(None, Language.fr)) == 3
 
-    preview = await services.templates.preview(template, by_number["FA-2026-00020"])
+    preview = await app.templates.preview(template, by_number["FA-2026-00020"])
 
     assert preview.problem is None and preview.rendered is not None
     assert (preview.number, preview.language) == ("FA-2026-00020", Language.fr)
@@ -242,10 +244,10 @@ async def test_the_preview_renders_a_real_piece_in_the_templates_language(servic
     assert "Bonjour &lt;Mary Smith&gt;" in preview.rendered.html and 'lang="fr"' in preview.rendered.html
 
     english = dataclasses.replace(EN_INVOICE, subject="%MONTANT_TTC% due %ECHEANCE%")
-    rendered = (await services.templates.preview(english, by_number["FA-2026-00010"])).rendered
+    rendered = (await app.templates.preview(english, by_number["FA-2026-00010"])).rendered
     assert rendered is not None and rendered.subject == "€1,200.00 due 04/04/2026"
 
-    broken = await services.templates.preview(dataclasses.replace(template, body="%RESTE_DU%"), stored[0].id)
+    broken = await app.templates.preview(dataclasses.replace(template, body="%RESTE_DU%"), stored[0].id)
     assert broken.rendered is None and broken.problem is not None and broken.problem.keyword == "RESTE_DU"
     with pytest.raises(NotFound):
-        await services.templates.preview(template, 999)
+        await app.templates.preview(template, 999)

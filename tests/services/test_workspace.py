@@ -15,10 +15,12 @@ from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
 from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidInput, NotFound
+from batchmail.sending.accounts import mailbox_account
 from batchmail.sending.history import SendRecord
 from batchmail.services.accounts import CURRENT_USER_KEY
-from batchmail.services.facade import PieceRow, Services
-from batchmail.services.workspace import Page, PieceTotals, Sort, SortKey
+from batchmail.services.workspace import Page, PieceRow, PieceTotals, Sort, SortKey
+from batchmail.wiring import App, open_app, wire
+from storage.stores import Stores, open_stores
 
 CONTACTS = [
     Contact(id=1, company="L'Atelier d'Élodie", name="Élodie Lefèvre", emails=["elodie@example.fr"]),
@@ -40,10 +42,11 @@ def invoice(day: date, contact: int, price: str, status: Status = Status.validat
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = Services.open(tmp_path / "data")
-    opened.stores.contacts.add_many(CONTACTS)
-    opened.stores.pieces.add_many(
+async def opened(tmp_path: Path) -> AsyncIterator[tuple[App, Stores]]:
+    stores = open_stores(tmp_path / "data")
+    app = wire(stores)
+    stores.contacts.add_many(CONTACTS)
+    stores.pieces.add_many(
         [
             invoice(date(2026, 10, 3), 1, "100"),  # 120.00 TTC
             invoice(date(2026, 10, 20), 2, "1000", Status.sent),  # 1200.00
@@ -58,16 +61,16 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
             invoice(date(2026, 8, 1), 2, "20", Status.draft),  # 24.00, no balance (draft)
         ]
     )
-    yield opened
-    opened.close()
+    yield app, stores
+    app.close()
 
 
 def numbers(rows: list[PieceRow]) -> list[str]:
     return [row.summary.number for row in rows]
 
 
-async def test_page_slices_in_the_order_asked(services: Services) -> None:
-    workspace = services.workspace
+async def test_page_slices_in_the_order_asked(app: App) -> None:
+    workspace = app.workspace
     everything = await workspace.page(Criteria(), 0, 100)
     assert everything.total == 5
     assert numbers(everything.rows) == [
@@ -99,8 +102,8 @@ async def test_page_slices_in_the_order_asked(services: Services) -> None:
         await workspace.page(Criteria(), -1, 5)
 
 
-async def test_matching_totals_and_ids(services: Services) -> None:
-    workspace = services.workspace
+async def test_matching_totals_and_ids(app: App) -> None:
+    workspace = app.workspace
     invoices = Criteria(types=frozenset({PieceType.invoice}))
     assert await workspace.matching(invoices) == PieceTotals(count=4, total_incl_tax=D("1404.00"), balance=D("1370.00"))
     assert await workspace.matching(Criteria(text="nothing like this")) == PieceTotals(
@@ -111,9 +114,9 @@ async def test_matching_totals_and_ids(services: Services) -> None:
     assert await workspace.matching_ids(invoices, excluding=ids[:2]) == ids[2:]
 
 
-async def test_matching_page_gives_the_totals_and_the_first_rows(services: Services) -> None:
+async def test_matching_page_gives_the_totals_and_the_first_rows(app: App) -> None:
     """What a filter change shows, in one call; the next rows in the same order come from `page`."""
-    workspace = services.workspace
+    workspace = app.workspace
     invoices = Criteria(types=frozenset({PieceType.invoice}))
     biggest_first = Sort(key=SortKey.total, descending=True)
     totals, first = await workspace.matching_page(invoices, 2, biggest_first)
@@ -131,35 +134,35 @@ async def test_matching_page_gives_the_totals_and_the_first_rows(services: Servi
         await workspace.matching_page(invoices, -1)
 
 
-async def test_a_changed_piece_or_contact_shows_at_once(services: Services) -> None:
+async def test_a_changed_piece_or_contact_shows_at_once(app: App, stores: Stores) -> None:
     """The kept result of a filter is not served once the pieces or the contacts it was computed from changed."""
-    workspace = services.workspace
+    workspace = app.workspace
     validated = Criteria(statuses=frozenset({Status.validated}))
     assert (await workspace.page(validated, 0, 10)).total == 1
-    piece = services.stores.pieces.by_number("FA-2026-00001")
+    piece = stores.pieces.by_number("FA-2026-00001")
     assert piece is not None
     by_status = Sort(key=SortKey.status, descending=False)
     assert (await workspace.page(Criteria(), 0, 1, by_status)).rows[0].summary.number == "FA-2026-00004"  # draft
     piece.status = Status.sent
-    services.stores.pieces.update(piece)
+    stores.pieces.update(piece)
     assert (await workspace.page(validated, 0, 10)).total == 0
-    draft = services.stores.pieces.by_number("FA-2026-00004")
+    draft = stores.pieces.by_number("FA-2026-00004")
     assert draft is not None
     draft.status = Status.cancelled
-    services.stores.pieces.update(draft)
+    stores.pieces.update(draft)
     assert (await workspace.page(Criteria(), 0, 1, by_status)).rows[0].summary.number == "FA-2026-00002"  # sent, newest
 
     by_company = Criteria(company="muller")
     assert (await workspace.matching(by_company)).count == 2
-    renamed = services.stores.contacts.get(2)
+    renamed = stores.contacts.get(2)
     renamed.company = "Schmidt GmbH"
-    services.stores.contacts.update(renamed)
+    stores.contacts.update(renamed)
     assert (await workspace.matching(by_company)).count == 0
     assert (await workspace.page(Criteria(contact_ids=frozenset({2})), 0, 1)).rows[0].company == "Schmidt GmbH"
 
 
-async def test_the_batch_is_kept_apart_and_survives_a_restart(services: Services, tmp_path: Path) -> None:
-    workspace = services.workspace
+async def test_the_batch_is_kept_apart_and_survives_a_restart(app: App, tmp_path: Path) -> None:
+    workspace = app.workspace
     assert await workspace.batch_ids() == []
     first = await workspace.matching_ids(Criteria(contact_ids=frozenset({1})))
     await workspace.add_to_batch(first)
@@ -177,9 +180,9 @@ async def test_the_batch_is_kept_apart_and_survives_a_restart(services: Services
     assert trimmed.count == 2
     kept = await workspace.batch_ids()
     await workspace.remember_filters({"type": "invoice", "text": "Élo"})
-    services.close()
+    app.close()
 
-    reopened = Services.open(tmp_path / "data")
+    reopened = open_app(tmp_path / "data")
     try:
         assert await reopened.workspace.batch_ids() == kept
         assert (await reopened.workspace.batch_summary()).count == 2
@@ -190,18 +193,18 @@ async def test_the_batch_is_kept_apart_and_survives_a_restart(services: Services
         reopened.close()
 
 
-async def test_remembered_filters_refuse_what_is_not_json(services: Services) -> None:
-    assert await services.workspace.remembered_filters() == {}
+async def test_remembered_filters_refuse_what_is_not_json(app: App) -> None:
+    assert await app.workspace.remembered_filters() == {}
     with pytest.raises(InvalidInput):
-        await services.workspace.remember_filters({"start": date(2026, 1, 1)})
+        await app.workspace.remember_filters({"start": date(2026, 1, 1)})
 
 
-async def test_piece_view(services: Services) -> None:
-    origin = services.stores.pieces.by_number("DE-2026-00001")
+async def test_piece_view(app: App, stores: Stores) -> None:
+    origin = stores.pieces.by_number("DE-2026-00001")
     assert origin is not None
-    made = services.stores.pieces.add(invoice(date(2026, 11, 2), 3, "300", origin_id=origin.id))
+    made = stores.pieces.add(invoice(date(2026, 11, 2), 3, "300", origin_id=origin.id))
     sent_at = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
-    services.stores.history.add(
+    stores.history.add(
         SendRecord(
             contact_id=3,
             piece_ids=[made.id],
@@ -211,46 +214,46 @@ async def test_piece_view(services: Services) -> None:
             sent_at=sent_at,
         )
     )
-    await services.workspace.add_to_batch([made.id])
-    view = await services.workspace.piece_view(made.id)
+    await app.workspace.add_to_batch([made.id])
+    view = await app.workspace.piece_view(made.id)
     assert view.piece.number == made.number
     assert view.contact is not None and view.contact.name == "Zoé Martin"
     assert view.origin_number == "DE-2026-00001"
     assert [r.message_id for r in view.history] == ["<m1@x>"]
     assert view.in_batch
-    plain = await services.workspace.piece_view(origin.id)
+    plain = await app.workspace.piece_view(origin.id)
     assert plain.origin_number is None and plain.history == [] and not plain.in_batch
     with pytest.raises(NotFound):
-        await services.workspace.piece_view(999)
+        await app.workspace.piece_view(999)
 
 
-async def test_contact_view_and_search(services: Services) -> None:
-    view = await services.workspace.contact_view(1)
+async def test_contact_view_and_search(app: App) -> None:
+    view = await app.workspace.contact_view(1)
     assert [s.number for s in view.pieces] == ["FA-2026-00001", "FA-2026-00003"]
     assert view.totals == PieceTotals(count=2, total_incl_tax=D("180.00"), balance=D("170.00"))
     assert view.history == []
     with pytest.raises(NotFound):
-        await services.workspace.contact_view(42)
+        await app.workspace.contact_view(42)
 
-    found = await services.workspace.find_contacts("ELODIE")
+    found = await app.workspace.find_contacts("ELODIE")
     assert [c.id for c in found] == [1]
-    assert [c.id for c in await services.workspace.find_contacts("muller & fils")] == [2]
-    assert [c.id for c in await services.workspace.find_contacts("example.be")] == [2]
-    assert [c.name for c in await services.workspace.find_contacts()] == [
+    assert [c.id for c in await app.workspace.find_contacts("muller & fils")] == [2]
+    assert [c.id for c in await app.workspace.find_contacts("example.be")] == [2]
+    assert [c.name for c in await app.workspace.find_contacts()] == [
         "Élodie Lefèvre",
         "Jürgen Müller",
         "Zoé Martin",
     ]
-    assert len(await services.workspace.find_contacts("", limit=2)) == 2
-    assert [c.id for c in await services.workspace.contacts_by_id([3, 99, 1])] == [3, 1]
+    assert len(await app.workspace.find_contacts("", limit=2)) == 2
+    assert [c.id for c in await app.workspace.contacts_by_id([3, 99, 1])] == [3, 1]
 
 
-async def test_current_user(services: Services) -> None:
-    assert await services.workspace.current_user() is None
-    first = services.stores.company.add_user(User(name="Claire"))
-    second = services.stores.company.add_user(User(name="Marc"))
-    assert (await services.workspace.current_user()) == first
-    services.stores.settings.set(CURRENT_USER_KEY, second.id)
-    assert (await services.workspace.current_user()) == second
-    assert [u.name for u in await services.workspace.users()] == ["Claire", "Marc"]
-    assert await services.workspace.accounts() == []
+async def test_current_user(app: App, stores: Stores) -> None:
+    assert await app.accounts.current_user() is None
+    first = stores.company.add_user(User(name="Claire"))
+    second = stores.company.add_user(User(name="Marc"))
+    assert (await app.accounts.current_user()) == first
+    stores.settings.set(CURRENT_USER_KEY, second.id)
+    assert (await app.accounts.current_user()) == second
+    assert [u.name for u in await app.accounts.users()] == ["Claire", "Marc"]
+    assert await app.accounts.all() == [(mailbox_account(), True)]

@@ -6,8 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from batchmail.sending.history import SendRecord
-from batchmail.services.facade import Services
-from batchmail.services.workspace import ContactView, PieceView
+from batchmail.services.workspace import ContactView, PieceView, WorkspaceService
 from ui import i18n
 from ui.components.tables import simple_table
 from ui.pdf_routes import PIECE_ROUTE
@@ -17,21 +16,21 @@ CONTACT_PIECES_SHOWN = 50
 
 
 class Drawers:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, workspace: WorkspaceService) -> None:
+        self.workspace = workspace
         with ui.dialog().props("position=right full-height") as self.dialog:
             self.sheet = ui.card().classes("w-[760px] max-w-[96vw] h-full gap-3 p-4 no-wrap overflow-auto rounded-none")
             self.sheet.props("data-testid=drawer")
 
     async def piece(self, piece_id: int) -> None:
-        view = await self.services.workspace.piece_view(piece_id)
+        view = await self.workspace.piece_view(piece_id)
         self.sheet.clear()
         with self.sheet:
             self._piece(view)
         self.dialog.open()
 
     async def contact(self, contact_id: int) -> None:
-        view = await self.services.workspace.contact_view(contact_id)
+        view = await self.workspace.contact_view(contact_id)
         self.sheet.clear()
         with self.sheet:
             self._contact(view)

@@ -17,8 +17,7 @@ from typing import Any
 
 from nicegui import events, ui
 
-from batchmail.services.facade import PieceRow
-from batchmail.services.workspace import Page, Sort, SortKey
+from batchmail.services.workspace import Page, PieceRow, Sort, SortKey
 from ui import i18n
 
 RowSource = Callable[[int, int, Sort], Awaitable[Page]]  # (start, count, sort) -> rows and how many match

@@ -10,7 +10,6 @@ from nicegui import ui
 
 from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidInput
-from batchmail.services.facade import Services
 from batchmail.services.workspace import Page, PieceTotals, Sort, WorkspaceService
 from ui import i18n
 from ui.components.filter_bar import FilterBar
@@ -49,7 +48,7 @@ async def warm_up(workspace: WorkspaceService) -> None:
 class SelectionPanel:
     def __init__(
         self,
-        services: Services,
+        workspace: WorkspaceService,
         *,
         open_piece: Opener,
         open_contact: Opener,
@@ -57,8 +56,7 @@ class SelectionPanel:
         grid_height: str = "400px",
         remember: bool = True,
     ) -> None:
-        self.services = services
-        self.workspace = services.workspace
+        self.workspace = workspace
         self.batch = batch
         self.criteria: Criteria | None = None
         self._open_piece = open_piece

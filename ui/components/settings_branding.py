@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from nicegui import events, ui
 
 from batchmail.errors import InvalidInput
-from batchmail.services.company import LOGO_MAX_BYTES, Logo
+from batchmail.services.company import LOGO_MAX_BYTES, CompanyService, Logo
 from batchmail.services.company_form import hex_color
-from batchmail.services.facade import Services
 from ui import i18n
 from ui.pdf_routes import PIECE_ROUTE
 
@@ -24,14 +23,14 @@ THUMBNAIL = "h-[72px] max-w-[220px] border border-grey-4 rounded bg-white p-1"
 class BrandingEditor:
     def __init__(
         self,
-        services: Services,
+        company_service: CompanyService,
         values: Mapping[str, str],
         *,
         saved_logo: Logo | None,
         preview_piece_id: int | None,
     ) -> None:
         """`values`: the company form's text per field, of which the accent colour and the footer text."""
-        self._services = services
+        self._company_service = company_service
         self._saved_logo = saved_logo
         self.new_logo: bytes | None = None  # uploaded, not saved yet
         self.remove_logo = False  # asked, not saved yet
@@ -107,7 +106,7 @@ class BrandingEditor:
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
         self._upload.reset()  # ready for another file
         try:
-            logo = await self._services.company_settings.check_logo(await event.file.read())
+            logo = await self._company_service.check_logo(await event.file.read())
         except InvalidInput:
             self._refuse(i18n.t("settings.logo.refused"))
             return

@@ -14,9 +14,8 @@ from batchmail.domain.company import IssuingCompany
 from batchmail.domain.formatting import locale_of
 from batchmail.domain.language import Language
 from batchmail.errors import BatchMailError
-from batchmail.services.company import Logo
+from batchmail.services.company import CompanyService, Logo
 from batchmail.services.company_form import FieldError, company_form
-from batchmail.services.facade import Services
 from ui import i18n
 from ui.components.settings_branding import BrandingEditor
 
@@ -53,14 +52,14 @@ HINTED = frozenset({"capital", "rcs", "language", "archive_bcc"})  # with "setti
 class CompanyForm:
     def __init__(
         self,
-        services: Services,
+        company_service: CompanyService,
         company: IssuingCompany | None,
         *,
         logo: Logo | None,
         preview_piece_id: int | None,
         on_saved: Callable[[IssuingCompany], None] | None = None,
     ) -> None:
-        self._services = services
+        self._company_service = company_service
         self._on_saved = on_saved
         self._company = company
         self._inputs: dict[str, Field] = {}
@@ -73,7 +72,9 @@ class CompanyForm:
             for section in SECTIONS:
                 self._section(section, saved)
             with _heading("settings.section.branding", "palette"):
-                self._branding = BrandingEditor(services, saved, saved_logo=logo, preview_piece_id=preview_piece_id)
+                self._branding = BrandingEditor(
+                    company_service, saved, saved_logo=logo, preview_piece_id=preview_piece_id
+                )
             self._inputs.update(self._branding.inputs)
             self._section(SENDING, saved)
             with ui.row().classes("items-center gap-2"):
@@ -89,7 +90,7 @@ class CompanyForm:
         return {name: str(field.value or "") for name, field in self._inputs.items()}
 
     async def save(self) -> None:
-        settings = self._services.company_settings
+        settings = self._company_service
         values = self.values()
         errors = settings.check(values, self._company)
         self._show(errors)

@@ -14,7 +14,7 @@ from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.errors import BatchMailError
 from batchmail.sending.templates import MessageTemplate, TemplateProblem
-from batchmail.services.facade import Services
+from batchmail.services.templates import TemplateService
 from ui import i18n
 from ui.components.template_keywords import keyword_picker
 from ui.components.template_preview import TemplatePreviewPanel
@@ -45,8 +45,8 @@ def problem_text(problem: TemplateProblem) -> str:
 class TemplateEditor:
     """One dialog per page, opened on a template; `on_saved()` after a save."""
 
-    def __init__(self, services: Services, *, on_saved: Callable[[], Awaitable[None]]) -> None:
-        self.services = services
+    def __init__(self, templates: TemplateService, *, on_saved: Callable[[], Awaitable[None]]) -> None:
+        self.templates = templates
         self.on_saved = on_saved
         self.replacing: str | None = None  # the saved template being edited; None: a new one
         self.taken: set[str] = set()  # names of the other saved templates
@@ -70,7 +70,7 @@ class TemplateEditor:
                 with ui.column().classes("w-3/12 gap-2"):
                     keyword_picker(self.insert)
                 with ui.column().classes("w-4/12 gap-2"):
-                    self.preview = TemplatePreviewPanel(services, on_piece_change=self.refresh_preview)
+                    self.preview = TemplatePreviewPanel(templates, on_piece_change=self.refresh_preview)
         self.focused: ui.input = self.body
 
     def _fields(self) -> None:
@@ -160,13 +160,13 @@ class TemplateEditor:
             refusal = i18n.t("templates.problem.name_empty")
         elif template.name in self.taken:
             refusal = i18n.t("templates.problem.name_taken", name=template.name)
-        elif (problem := await self.services.templates.check(template)) is not None:
+        elif (problem := await self.templates.check(template)) is not None:
             self.show_problem(problem)
             await self._point_at(problem)
             refusal = problem_text(problem)
         else:
             try:
-                await self.services.templates.save(template, replacing=self.replacing)
+                await self.templates.save(template, replacing=self.replacing)
             except BatchMailError as err:
                 refusal = str(err)
         if refusal:

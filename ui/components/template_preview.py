@@ -10,14 +10,13 @@ from nicegui import ui
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.sending.templates import MessageTemplate, TemplateProblem
-from batchmail.services.facade import Services
-from batchmail.services.templates import PreviewPiece
+from batchmail.services.templates import PreviewPiece, TemplateService
 from ui import i18n
 
 
 class TemplatePreviewPanel:
-    def __init__(self, services: Services, *, on_piece_change: Callable[[], Awaitable[None]]) -> None:
-        self.services = services
+    def __init__(self, templates: TemplateService, *, on_piece_change: Callable[[], Awaitable[None]]) -> None:
+        self.templates = templates
         self.on_piece_change = on_piece_change
         with ui.column().classes("w-full gap-2").props("data-testid=template-preview"):
             ui.label(i18n.t("templates.preview")).classes("section-title")
@@ -45,7 +44,7 @@ class TemplatePreviewPanel:
     async def offer(self, piece_type: PieceType | None, language: Language) -> None:
         """Offer the pieces of that type (those of contacts reading `language` first); keep the chosen one if it
         is still offered."""
-        found = await self.services.templates.preview_pieces(piece_type, language)
+        found = await self.templates.preview_pieces(piece_type, language)
         self.pieces = {p.id: p for p in found}
         chosen = self.piece.value if self.piece.value in self.pieces else (found[0].id if found else None)
         self.piece.set_options({p.id: _describe(p) for p in found}, value=chosen)
@@ -59,8 +58,8 @@ class TemplatePreviewPanel:
         piece_id = self.piece.value
         if piece_id is None:
             self._clear()
-            return await self.services.templates.check(template)
-        preview = await self.services.templates.preview(template, piece_id)
+            return await self.templates.check(template)
+        preview = await self.templates.preview(template, piece_id)
         if preview.rendered is None:
             self._clear()
         else:

@@ -3,10 +3,12 @@ the treatments below."""
 
 from __future__ import annotations
 
-from nicegui import app, background_tasks, ui
+from nicegui import app as nicegui_app
+from nicegui import background_tasks, ui
 
 from batchmail.errors import BatchMailError
-from batchmail.services.facade import Services
+from batchmail.services.imports import ImportService
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.batch_panel import BatchPanel
 from ui.components.drawers import Drawers
@@ -24,21 +26,21 @@ SELECTION_GRID_HEIGHT = "max(280px, calc(100vh - 560px))"
 BATCH_GRID_HEIGHT = "220px"
 
 
-def register(services: Services, jobs: Jobs) -> None:
-    app.on_startup(lambda: background_tasks.create(warm_up(services.workspace), name="warm-up-workspace"))
+def register(app: App, jobs: Jobs) -> None:
+    nicegui_app.on_startup(lambda: background_tasks.create(warm_up(app.workspace), name="warm-up-workspace"))
 
     @ui.page("/", response_timeout=PAGE_BUILD_TIMEOUT)
     async def batch_page() -> None:
-        async with frame(services, "/"):
-            if await services.is_empty():
-                _offer_demo(services)
+        async with frame(app, "/"):
+            if await app.imports.is_empty():
+                _offer_demo(app.imports)
             else:
-                await _workspace(services, jobs)
+                await _workspace(app, jobs)
 
 
-async def _workspace(services: Services, jobs: Jobs) -> None:
+async def _workspace(app: App, jobs: Jobs) -> None:
     add_script()
-    drawers = Drawers(services)
+    drawers = Drawers(app.workspace)
 
     async def batch_changed() -> None:
         selection.grid.refresh()
@@ -48,12 +50,10 @@ async def _workspace(services: Services, jobs: Jobs) -> None:
         await batch.show()
         await selection.refresh()
 
-    batch = BatchPanel(
-        services.workspace, open_piece=drawers.piece, open_contact=drawers.contact, on_changed=batch_changed
-    )
+    batch = BatchPanel(app.workspace, open_piece=drawers.piece, open_contact=drawers.contact, on_changed=batch_changed)
     await batch.load()
     selection = SelectionPanel(
-        services,
+        app.workspace,
         open_piece=drawers.piece,
         open_contact=drawers.contact,
         batch=batch,
@@ -72,17 +72,15 @@ async def _workspace(services: Services, jobs: Jobs) -> None:
     with batch_column:
         await batch.build(height=BATCH_GRID_HEIGHT)
     with treatment_column:
-        context = WorkspaceContext(
-            services=services, jobs=jobs, batch_ids=services.workspace.batch_ids, changed=pieces_changed
-        )
+        context = WorkspaceContext(app=app, jobs=jobs, batch_ids=app.workspace.batch_ids, changed=pieces_changed)
         await treatment_area(context)
 
 
-def _offer_demo(services: Services) -> None:
+def _offer_demo(imports: ImportService) -> None:
     async def load() -> None:
         button.props("loading")
         try:
-            contacts, pieces = await services.load_demo()
+            contacts, pieces = await imports.load_demo()
         except BatchMailError as err:
             ui.notify(str(err), type="negative", multi_line=True)
             button.props(remove="loading")

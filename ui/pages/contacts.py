@@ -6,7 +6,7 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from batchmail.domain.contacts import Contact
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.drawers import Drawers
 from ui.jobs import Jobs
@@ -15,11 +15,11 @@ from ui.layout import frame
 ROWS_PER_PAGE = 25
 
 
-def register(services: Services, jobs: Jobs) -> None:
+def register(app: App, jobs: Jobs) -> None:
     @ui.page("/contacts")
     async def contacts_page() -> None:
-        async with frame(services, "/contacts", i18n.t("contacts.title")):
-            drawers = Drawers(services)
+        async with frame(app, "/contacts", i18n.t("contacts.title")):
+            drawers = Drawers(app.workspace)
             columns = [
                 {"name": key, "label": i18n.t(f"col.{key}"), "field": key, "align": "left", "sortable": True}
                 for key in ("name", "company", "email", "language", "kind")
@@ -35,7 +35,7 @@ def register(services: Services, jobs: Jobs) -> None:
             table.on("rowClick", lambda e: drawers.contact(int(e.args[1]["id"])))
 
             async def show(text: str) -> None:
-                found = await services.workspace.find_contacts(text)
+                found = await app.workspace.find_contacts(text)
                 table.rows = [_row(c) for c in found]
                 table.update()
                 count.text = i18n.count_of("contacts.count", len(found))

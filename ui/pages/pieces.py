@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.drawers import Drawers
 from ui.components.piece_grid import add_script
@@ -16,14 +16,14 @@ from ui.pages.batch import PAGE_BUILD_TIMEOUT
 GRID_HEIGHT = "max(320px, calc(100vh - 250px))"
 
 
-def register(services: Services, jobs: Jobs) -> None:
+def register(app: App, jobs: Jobs) -> None:
     @ui.page("/pieces", response_timeout=PAGE_BUILD_TIMEOUT)
     async def pieces_page() -> None:
-        async with frame(services, "/pieces", i18n.t("pieces.title")):
+        async with frame(app, "/pieces", i18n.t("pieces.title")):
             add_script()
-            drawers = Drawers(services)
+            drawers = Drawers(app.workspace)
             selection = SelectionPanel(
-                services,
+                app.workspace,
                 open_piece=drawers.piece,
                 open_contact=drawers.contact,
                 grid_height=GRID_HEIGHT,

@@ -15,8 +15,8 @@ from nicegui import ui
 from batchmail.errors import BatchMailError, InvalidAddress
 from batchmail.sending.outbox import OutboxState
 from batchmail.sending.report import BatchReport
-from batchmail.services.facade import Services
-from batchmail.services.queue import QueueItem
+from batchmail.services.queue import QueueItem, QueueService
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.queue_dialogs import address_dialog, confirm, detail_dialog
 from ui.components.queue_table import FILTER_STATES, QueueFilter, QueueTable
@@ -30,17 +30,17 @@ _WATCHED_JOBS = (KEY, *(treatment.key for treatment in TREATMENTS))
 _WAITING = FILTER_STATES[QueueFilter.waiting]
 
 
-def register(services: Services, jobs: Jobs) -> None:
+def register(app: App, jobs: Jobs) -> None:
     @ui.page("/queue")
     async def queue_page() -> None:
-        async with frame(services, "/queue", i18n.t("queue.title")):
-            page = QueuePage(services, jobs)
+        async with frame(app, "/queue", i18n.t("queue.title")):
+            page = QueuePage(app.queue, jobs)
             await page.refresh()
 
 
 class QueuePage:
-    def __init__(self, services: Services, jobs: Jobs) -> None:
-        self.services = services
+    def __init__(self, queue: QueueService, jobs: Jobs) -> None:
+        self.queue = queue
         self.jobs = jobs
         self.items: dict[int, QueueItem] = {}
         self.shown_filter = QueueFilter.all
@@ -80,7 +80,7 @@ class QueuePage:
     def marker(self) -> tuple[object, ...]:
         """Cheap to take: what changes whenever the queue may have moved."""
         running = ((key, job.done, job.finished) for key in _WATCHED_JOBS if (job := self.jobs.last(key)))
-        return (self.services.queue.version, *running)
+        return (self.queue.version, *running)
 
     async def poll(self) -> None:
         job = self.jobs.last(KEY)
@@ -94,7 +94,7 @@ class QueuePage:
     async def refresh(self) -> None:
         self.seen = self.marker()
         try:
-            items = await self.services.queue.list()
+            items = await self.queue.list()
         except BatchMailError as err:
             ui.notify(i18n.t("queue.error", error=err), type="negative", multi_line=True)
             return
@@ -185,7 +185,7 @@ class QueuePage:
                 )
             if not await asked:
                 return
-        queue = self.services.queue
+        queue = self.queue
 
         async def work(job: Job) -> list[BatchReport]:
             job.total = len(entry_ids)
@@ -211,7 +211,7 @@ class QueuePage:
 
         async def save(address: str, send: bool) -> str:
             try:
-                changed = await self.services.queue.change_address(entry_id, address)
+                changed = await self.queue.change_address(entry_id, address)
             except InvalidAddress as err:
                 return i18n.t("queue.address.invalid", error=err)
             except BatchMailError as err:
@@ -245,7 +245,7 @@ class QueuePage:
         if not await asked:
             return
         try:
-            dropped = await self.services.queue.drop_many(entry_ids)
+            dropped = await self.queue.drop_many(entry_ids)
         except BatchMailError as err:
             ui.notify(i18n.t("queue.error", error=err), type="negative", multi_line=True)
         else:

@@ -6,42 +6,43 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from batchmail.sending.accounts import Account
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.settings_company import CompanyForm
 from ui.jobs import Jobs
 from ui.layout import frame
 
 
-def register(services: Services, jobs: Jobs) -> None:
+def register(app: App, jobs: Jobs) -> None:
     @ui.page("/settings")
     async def settings_page() -> None:
-        async with frame(services, "/settings", i18n.t("settings.title")) as header:
+        async with frame(app, "/settings", i18n.t("settings.title")) as header:
             with _card("settings.language", "translate"):
                 ui.select(
                     {code: i18n.t(f"lang.{code}") for code in i18n.LANGUAGES},
                     value=i18n.language(),
                     on_change=_switch_language,
                 ).classes("w-[220px]").props("outlined dense data-testid=language")
-            settings = services.company_settings
+            settings = app.company
             company, logo, preview = await settings.get(), await settings.logo(), await settings.preview_piece_id()
             with _card("settings.company", "business"):
-                CompanyForm(services, company, logo=logo, preview_piece_id=preview, on_saved=header.show_company)
-            users = await services.workspace.users()
-            current = await services.workspace.current_user()
+                CompanyForm(settings, company, logo=logo, preview_piece_id=preview, on_saved=header.show_company)
+            users = await app.accounts.users()
+            current = await app.accounts.current_user()
             if users:
                 with _card("settings.users", "group"):
                     for user in users:
                         mark = f" · {i18n.t('settings.current_user')}" if current and user.id == current.id else ""
                         addresses = ", ".join(a.email for a in user.addresses)
                         ui.label(f"{user.name}{mark} — {addresses}").classes("text-sm")
-            default = await services.accounts.get()
             with _card("settings.accounts", "alternate_email"):
-                accounts = await services.workspace.accounts()
+                accounts = [
+                    (account, default) for account, default in await app.accounts.all() if not account.is_test_mailbox
+                ]
                 if not accounts:
                     ui.label(i18n.t("settings.accounts.none")).classes("text-sm").props("data-testid=no-accounts")
-                for account in accounts:
-                    _account(account, default=account.name == default.name)
+                for account, default in accounts:
+                    _account(account, default=default)
 
 
 def _card(title_key: str, icon: str) -> ui.card:

@@ -10,8 +10,8 @@ from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType, Side
 from batchmail.errors import BatchMailError
 from batchmail.sending.templates import MessageTemplate, default_template
-from batchmail.services.facade import Services
-from batchmail.services.templates import Applied, Origin, TemplateOverview
+from batchmail.services.templates import Applied, Origin, TemplateOverview, TemplateService
+from batchmail.wiring import App
 from ui import i18n
 from ui.components.template_editor import TemplateEditor, free_name
 from ui.jobs import Jobs
@@ -25,25 +25,25 @@ ORIGIN_COLORS = {
 }
 
 
-def register(services: Services, jobs: Jobs) -> None:
+def register(app: App, jobs: Jobs) -> None:
     @ui.page("/templates")
     async def templates_page() -> None:
-        async with frame(services, "/templates", i18n.t("templates.title")):
-            page = TemplatesPage(services)
+        async with frame(app, "/templates", i18n.t("templates.title")):
+            page = TemplatesPage(app.templates)
             await page.show()
 
 
 class TemplatesPage:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, templates: TemplateService) -> None:
+        self.templates = templates
         self.overview = TemplateOverview(applied=[], saved=[], company_language=None)
-        self.editor = TemplateEditor(services, on_saved=self.show)
+        self.editor = TemplateEditor(templates, on_saved=self.show)
         ui.label(i18n.t("templates.intro")).classes("text-sm text-grey-8 max-w-5xl")
         self.applied_card = _card("applied-templates")
         self.saved_card = _card("saved-templates")
 
     async def show(self) -> None:
-        self.overview = await self.services.templates.overview()
+        self.overview = await self.templates.overview()
         self.applied_card.clear()
         with self.applied_card:
             self._applied()
@@ -136,7 +136,7 @@ class TemplatesPage:
     async def _duplicate(self, template: MessageTemplate) -> None:
         name = free_name(i18n.t("templates.copy_name", name=template.name), self._names())
         try:
-            await self.services.templates.duplicate(template.name, name)
+            await self.templates.duplicate(template.name, name)
         except BatchMailError as err:
             ui.notify(str(err), type="negative", multi_line=True)
             return
@@ -156,7 +156,7 @@ class TemplatesPage:
         if not confirmed:
             return
         try:
-            await self.services.templates.delete(template.name)
+            await self.templates.delete(template.name)
         except BatchMailError as err:
             ui.notify(str(err), type="negative", multi_line=True)
             return

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from batchmail.services.facade import Services
+from batchmail.wiring import App
 from ui.jobs import Jobs
 
 
@@ -15,7 +15,7 @@ from ui.jobs import Jobs
 class WorkspaceContext:
     """What the batch page gives a treatment."""
 
-    services: Services
+    app: App  # the treatment takes the services it calls from here
     jobs: Jobs  # run the treatment here: it survives a page reload and shows its progress again
     batch_ids: Callable[[], Awaitable[list[int]]]  # the pieces of the batch, now
     changed: Callable[[], Awaitable[None]]  # call once a run changed pieces: the grids and the batch refresh

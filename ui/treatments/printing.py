@@ -56,7 +56,7 @@ class PrintPanel:
         self._wanted: tuple[Job, Action] | None = None  # what to do with the batch PDF this page asked for
         job = context.jobs.last(KEY)
         self._shown: Job | None = job if job and job.finished else None
-        start, end = default_period(context.services.today())
+        start, end = default_period(context.app.today())
         choices = {choice: i18n.t(f"print.choice.{choice}") for choice in (PIECES, *Summary)}
         with ui.column().classes("w-full gap-3"):
             ui.label(i18n.t("print.intro")).classes("text-sm text-grey-8")
@@ -148,15 +148,15 @@ class PrintPanel:
         if not text:
             await self._offer_batch_contacts()
             return
-        found = await self.context.services.workspace.find_contacts(text, limit=CONTACT_CHOICES)
+        found = await self.context.app.workspace.find_contacts(text, limit=CONTACT_CHOICES)
         self._offer({c.id: c.display_name for c in found})
 
     async def _offer_batch_contacts(self) -> None:
         """The batch's contacts (the first chosen when none is), or the first contacts when the batch is empty."""
-        services = self.context.services
-        contacts = (await services.printing.batch_contacts(await self.context.batch_ids()))[:BATCH_CONTACTS]
+        app = self.context.app
+        contacts = (await app.printing.batch_contacts(await self.context.batch_ids()))[:BATCH_CONTACTS]
         if not contacts:
-            contacts = await services.workspace.find_contacts(limit=CONTACT_CHOICES)
+            contacts = await app.workspace.find_contacts(limit=CONTACT_CHOICES)
         elif self.contact_id is None:
             self.contact_id = contacts[0].id
         self._offer({c.id: c.display_name for c in contacts})
@@ -186,7 +186,7 @@ class PrintPanel:
 
     async def _figures(self) -> str:
         if self.choice == PIECES:
-            totals = await self.context.services.workspace.batch_summary()
+            totals = await self.context.app.workspace.batch_summary()
             if not totals.count:
                 return i18n.t("treatment.empty_batch")
             values = {"total": i18n.money(totals.total_incl_tax), "balance": i18n.money(totals.balance)}
@@ -195,7 +195,7 @@ class PrintPanel:
         problem = request.problem()
         if problem is not None:
             return i18n.t(problem)
-        return _summary_text(await request.document(self.context.services))
+        return _summary_text(await request.document(self.context.app.printing, self.context.batch_ids))
 
     # -- preview and run --------------------------------------------------------------------------------------------
 
@@ -223,10 +223,10 @@ class PrintPanel:
         if action is Action.preview:
             self._open(request.url(), i18n.t(f"print.choice.{self.choice}"))
             return
-        services = self.context.services
+        printing = self.context.app.printing
         try:
-            document = await request.document(services)
-            pdf = await services.printing.summary_pdf(document)
+            document = await request.document(printing, self.context.batch_ids)
+            pdf = await printing.summary_pdf(document)
         except BatchMailError as err:
             ui.notify(i18n.t("print.error", error=err), type="negative", multi_line=True)
             return
@@ -237,7 +237,7 @@ class PrintPanel:
         if not ids:
             ui.notify(i18n.t("treatment.empty_batch"), type="warning")
             return
-        printing, today = self.context.services.printing, self.context.services.today()
+        printing, today = self.context.app.printing, self.context.app.today()
 
         async def work(job: Job) -> KeptPdf:
             def progress(done: int, total: int) -> None:

@@ -1,8 +1,9 @@
 """The Send tab: the batch's options, a Preview that sends nothing and opens any message as its recipient will see
 it, then Send, which runs in the background (ui.jobs) with the live report below.
 
-The options are remembered for the next batch in the app's settings (SendingService.remember_choices), at each
-Preview and Send; the single recipient, "send again" and the accepted warnings never are.
+The options are remembered for the next batch in the app's settings (SendService.remember_choices), at each
+Preview and Send; the single recipient, "send again" and the accepted warnings never are. Send after a Preview of
+the same batch with the same options sends the plan that was previewed, so what the user saw is what leaves.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from nicegui import ui
 from batchmail.errors import BatchMailError
 from batchmail.sending.accounts import Account
 from batchmail.sending.choices import SendChoices
-from batchmail.sending.compose import SendOptions
+from batchmail.sending.message import Attachment
 from batchmail.sending.report import BatchReport
+from batchmail.services.send import SendPlan
 from ui import i18n
 from ui.components.report import ReportView
 from ui.components.send_options import FormSetup, SendOptionsForm
@@ -26,14 +28,14 @@ _POLL_SECONDS = 0.5
 
 
 async def build(container: ui.element, context: WorkspaceContext) -> None:
-    services = context.services
-    account = await services.accounts.get()
-    company = await services.company()
+    app = context.app
+    account = await app.accounts.get()
+    company = await app.company.get()
     setup = FormSetup(
-        senders=await services.accounts.senders(account),
-        templates=[template.name for template in await services.templates.list()],
+        senders=await app.accounts.senders(account, company=company),
+        templates=[template.name for template in await app.templates.list()],
         archive_bcc=company.archive_bcc.strip() if company else "",
-        choices=await services.sending.remembered_choices(),
+        choices=await app.send.remembered_choices(),
     )
     with container:
         SendPanel(context, account, setup)
@@ -41,11 +43,16 @@ async def build(container: ui.element, context: WorkspaceContext) -> None:
 
 TREATMENT = Treatment(key=KEY, label_key="treatment.send", icon="send", build=build)
 
+# What a plan was made from: the batch's pieces, the choices and the files added.
+_PlanKey = tuple[tuple[int, ...], SendChoices, tuple[Attachment, ...]]
+
 
 class SendPanel:
     def __init__(self, context: WorkspaceContext, account: Account, setup: FormSetup) -> None:
         self.context = context
+        self.sending = context.app.send
         self.account = account
+        self._previewed: tuple[_PlanKey, SendPlan] | None = None  # the plan of the last preview
         job = context.jobs.last(KEY)
         self._settled: Job | None = job if job and job.finished else None  # its end was handled (notified...)
         with ui.column().classes("w-full gap-3"):
@@ -69,38 +76,33 @@ class SendPanel:
         ui.timer(_POLL_SECONDS, self._poll)
 
     async def preview(self) -> None:
-        ids = await self._batch()
-        chosen = await self._options() if ids else None
-        if chosen is None:
-            return
-        choices, options = chosen
         self.preview_button.props("loading")
         try:
-            preview = await self.context.services.sending.preview(
-                ids, account_name=self.account.name, options=options, resend=choices.resend
-            )
+            plan = await self._plan(previewing=True)
+            preview = await self.sending.preview(plan) if plan is not None else None
         except BatchMailError as err:
             ui.notify(i18n.t("send.error", error=err), type="negative", multi_line=True)
             return
         finally:
             self.preview_button.props(remove="loading")
-        open_preview(preview)
+        if preview is not None:
+            open_preview(preview)
 
     async def run(self) -> None:
-        ids = await self._batch()
-        chosen = await self._options() if ids else None
-        if chosen is None:
+        try:
+            plan = await self._plan(previewing=False)
+        except BatchMailError as err:
+            ui.notify(i18n.t("send.error", error=err), type="negative", multi_line=True)
             return
-        choices, options = chosen
-        sending, account = self.context.services.sending, self.account.name
+        if plan is None:
+            return
+        sending = self.sending
 
         async def work(job: Job) -> BatchReport:
             def progress(report: BatchReport) -> None:
                 job.result, job.done, job.total = report, report.done, report.total
 
-            return await sending.send(
-                ids, account_name=account, options=options, resend=choices.resend, on_progress=progress
-            )
+            return await sending.send(plan, on_progress=progress)
 
         if self.context.jobs.start(KEY, work) is None:
             ui.notify(i18n.t("treatment.busy"), type="warning")
@@ -113,7 +115,7 @@ class SendPanel:
         if job is None or not isinstance(job.result, BatchReport):
             return
         try:
-            await self.context.services.sending.delivery_events(job.result, poll=True)
+            await self.sending.delivery_events(job.result, poll=True)
         except BatchMailError as err:
             ui.notify(i18n.t("send.error", error=err), type="warning", multi_line=True)
         self.report.show(job.result, force=True)
@@ -124,21 +126,28 @@ class SendPanel:
             ui.notify(i18n.t("treatment.empty_batch"), type="warning")
         return ids
 
-    async def _options(self) -> tuple[SendChoices, SendOptions] | None:
-        """The options as the form sets them, remembered for the next batch; None (and why, told) when they
-        cannot be used."""
+    async def _plan(self, *, previewing: bool) -> SendPlan | None:
+        """The send of the batch under the form's options, which are remembered for the next batch: the plan
+        the last preview made when the batch and the options are the same, else a new one (kept when
+        `previewing`). None, and why, told, when there is nothing to send or the options cannot be used.
+        Raises BatchMailError for what planning refuses (a sender that is not the user's, no company...)."""
+        ids = await self._batch()
+        if not ids:
+            return None
         if not self.form.valid():
             ui.notify(i18n.t("send.fix_options"), type="warning")
             return None
         choices = self.form.choices()
-        sending = self.context.services.sending
-        try:
-            options = await sending.options(choices, account=self.account, attachments=self.form.attachments)
-        except BatchMailError as err:
-            ui.notify(i18n.t("send.error", error=err), type="negative", multi_line=True)
-            return None
-        await sending.remember_choices(choices)
-        return choices, options
+        key: _PlanKey = (tuple(ids), choices, tuple(self.form.attachments))
+        if self._previewed is not None and self._previewed[0] == key:
+            plan = self._previewed[1]
+        else:
+            plan = await self.sending.plan(
+                ids, choices, account_name=self.account.name, attachments=self.form.attachments
+            )
+        self._previewed = (key, plan) if previewing else None
+        await self.sending.remember_choices(choices)
+        return plan
 
     async def _poll(self) -> None:
         job = self.context.jobs.last(KEY)
