@@ -52,9 +52,7 @@ class App:
         self._stores.close()
 
 
-def open_app(
-    data_dir: Path, *, today: Callable[[], date] = date.today, renderer: PdfRenderer | None = None
-) -> App:
+def open_app(data_dir: Path, *, today: Callable[[], date] = date.today, renderer: PdfRenderer | None = None) -> App:
     """The services over `data_dir`, its stores opened (raises StoreError naming a file that cannot be read,
     StoreLocked when another BatchMail process has it). `renderer`: a PDF pool to share (a test's, a benchmark's),
     left running by `App.close`; without one the app starts its own, with its cache in the data directory."""

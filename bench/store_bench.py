@@ -48,7 +48,9 @@ def main() -> None:
             print(f"generated {args.pieces:,} pieces in {time.perf_counter() - started:.1f} s into {data_dir}")
         size = sum(p.stat().st_size for p in data_dir.rglob("*.json"))
         print(f"store on disk: {size / 1e6:.0f} MB in {len(list((data_dir / 'pieces').glob('*.json')))} year files")
-        run = subprocess.run([sys.executable, __file__, "--measure", str(data_dir)], capture_output=True, text=True)
+        run = subprocess.run(
+            [sys.executable, __file__, "--measure", str(data_dir)], capture_output=True, text=True, check=False
+        )
         if run.returncode:
             sys.exit(f"measuring failed:\n{run.stderr}")
         report(json.loads(run.stdout))

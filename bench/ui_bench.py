@@ -118,9 +118,10 @@ def report(f: dict[str, Any]) -> None:
 
 
 async def measure_service(data_dir: Path) -> dict[str, Any]:
+    from batchmail.services.facade import Services
+
     from batchmail.domain.pieces import PieceType, Side
     from batchmail.domain.selection import Criteria, Period
-    from batchmail.services.facade import Services
 
     started = time.perf_counter()
     services = Services.open(data_dir)
@@ -173,7 +174,7 @@ def measure_browser(data_dir: Path, *, send: int, opens: int) -> dict[str, Any]:
             [
                 sys.executable,
                 "-m",
-                "batchmail.cli",
+                "app",
                 "--data-dir",
                 str(data_dir),
                 "run",
@@ -252,10 +253,11 @@ def prepare(data_dir: Path, count: int) -> None:
     """No remembered filters; with `count`, an issuing company to send from and `count` invoices in the batch."""
 
     async def run() -> None:
+        from batchmail.services.facade import Services
+
         from batchmail.domain.company import IssuingCompany
         from batchmail.domain.pieces import PieceType
         from batchmail.domain.selection import Criteria
-        from batchmail.services.facade import Services
 
         services = Services.open(data_dir)
         try:

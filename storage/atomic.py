@@ -23,8 +23,6 @@ from tinydb.table import Document, Table
 
 from batchmail.errors import StoreError
 from batchmail.files import TEMP_SUFFIX, write_atomic
-from batchmail.files import sync_folder as sync_folder  # re-exported for the repositories
-from batchmail.files import write_atomic_no_dir_sync as write_atomic_no_dir_sync
 
 Doc = dict[str, Any]
 T = TypeVar("T")

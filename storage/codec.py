@@ -293,6 +293,7 @@ def encode_outbox_entry(entry: OutboxEntry) -> Doc:
         "next_try": _iso(entry.next_try),
         "last_error": entry.last_error,
         "last_code": entry.last_code,
+        "last_answer": entry.last_answer,
         "server_reply": entry.server_reply,
         "created_at": entry.created_at.isoformat(),
         "sent_at": _iso(entry.sent_at),
@@ -326,6 +327,7 @@ def decode_outbox_entry(doc: Doc) -> OutboxEntry:
         next_try=_opt_datetime(doc["next_try"]),
         last_error=doc["last_error"],
         last_code=doc["last_code"],
+        last_answer=doc.get("last_answer", ""),  # not kept before the server's words were a field of their own
         server_reply=doc.get("server_reply", ""),
         created_at=_datetime(doc["created_at"]),
         sent_at=_opt_datetime(doc["sent_at"]),

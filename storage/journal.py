@@ -10,7 +10,8 @@ from pathlib import Path
 import orjson
 
 from batchmail.errors import StoreError
-from storage.atomic import Doc, sync_folder
+from batchmail.files import sync_folder
+from storage.atomic import Doc
 
 
 class Journal:

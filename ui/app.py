@@ -1,6 +1,6 @@
 """Start the app: open the data directory, register the pages, serve them in a native window or to a browser.
 
-Import this module only after NICEGUI_STORAGE_PATH is set (`batchmail.cli` does it): NiceGUI reads it at import.
+Import this module only after NICEGUI_STORAGE_PATH is set (app.py does it): NiceGUI reads it at import.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from nicegui import app, background_tasks, ui
 from batchmail.errors import BatchMailError, StoreError
 from batchmail.services.queue import QueueService
 from batchmail.wiring import open_app
-from ui import desktop, pdf_view, register
+from ui import desktop, pdf_view
+from ui.pages import register_pages
 from ui.pdf_view import PdfViewer
 
 SECRET_FILE = "session-secret"
@@ -68,7 +69,8 @@ def run_app(
 
     app.on_startup(startup)
     app.on_shutdown(shutdown)
-    register(opened)
+    register_pages(opened)
+    pdf_view.register_viewer()
     if native:
         desktop.configure_window()
     ui.run(

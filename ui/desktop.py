@@ -44,7 +44,7 @@ def configure_window() -> None:
 
 def _gtk_webkit() -> bool:
     try:
-        import gi  # type: ignore[import-not-found]  # Debian's python3-gi, absent from most venvs
+        import gi  # type: ignore[import-not-found]  # noqa: PLC0415 - Debian's python3-gi, absent from most venvs
     except ImportError:
         return False
     for version in ("4.1", "4.0"):

@@ -29,6 +29,8 @@ _CREDIT_NOTES = frozenset({PieceType.credit_note, PieceType.supplier_credit_note
 DEFAULT_ACCENT = IssuingCompany(name="").accent_color
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _INK = (0x1E, 0x1E, 0x1E)  # the stylesheet's --ink
+_SHORT_HEX = 3  # "#abc" stands for "#aabbcc"
+_LINEAR_UP_TO = 10  # WCAG: a channel up to 0.03928 of 255 is linear
 
 
 def build_piece_html(
@@ -80,7 +82,7 @@ def accent_color(value: str) -> str:
     if not _HEX_COLOR.fullmatch(value):
         return DEFAULT_ACCENT
     digits = value[1:].lower()
-    return "#" + ("".join(2 * d for d in digits) if len(digits) == 3 else digits)
+    return "#" + ("".join(2 * d for d in digits) if len(digits) == _SHORT_HEX else digits)
 
 
 def brand_style(company: IssuingCompany) -> str:
@@ -97,7 +99,7 @@ def brand_style(company: IssuingCompany) -> str:
 
 def _luminance(rgb: tuple[int, ...]) -> float:
     """WCAG relative luminance."""
-    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    linear = [c / 255 / 12.92 if c <= _LINEAR_UP_TO else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 

@@ -3,8 +3,10 @@
 Files are UTF-8 (a BOM, as spreadsheets write it, is accepted), comma-separated, with a header row naming the
 columns in any order. Decimals use a point, dates are ISO (YYYY-MM-DD), VAT rates and discounts are percentages.
 Every bad row is collected before anything is returned, so the user fixes the whole file in one go: a file with
-any error raises `ImportFailed` holding one `ImportRowError` per bad row (the first problem found on that row).
-The columns are described in docs/formats.md.
+any error raises `ImportFailed` holding one `ImportRowError` per bad row (the first problem found on that row,
+with its file, line and column). The columns are described in docs/formats.md.
+
+The parsers read bytes the caller read (`CsvFile`): no file is opened here.
 """
 
 from __future__ import annotations
@@ -18,16 +20,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
-
+from batchmail.domain.addresses import parse_address
 from batchmail.domain.contacts import Contact
 from batchmail.domain.language import Language
-from batchmail.domain.money import ZERO, parse_decimal
+from batchmail.domain.money import HUNDRED, ZERO, parse_decimal
 from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Side, Status
-from batchmail.errors import ImportFailed, ImportRowError, InvalidAddress, InvalidInput
+from batchmail.errors import ImportFailed, ImportRowError, InvalidInput
 
 CONTACT_COLUMNS = ("id", "kind", "company", "name", "email", "language")
 CONTACT_OPTIONAL = ("address", "vat_number", "phone", "send_by_email")
@@ -53,29 +53,36 @@ T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
 
 
-def parse_contacts(path: Path) -> list[Contact]:
+class CsvFile(NamedTuple):
+    """A file to import: its name (for the errors) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def parse_contacts(file: CsvFile) -> list[Contact]:
     """Contacts with the user's own ids, which pieces refer to. Raises ImportFailed naming every bad row."""
-    rows, errors = _read(path, CONTACT_COLUMNS, CONTACT_OPTIONAL)
+    rows, errors = _read(file, CONTACT_COLUMNS, CONTACT_OPTIONAL)
     contacts: list[Contact] = []
     first_line: dict[int, int] = {}
     for row in rows:
         try:
             contact = _contact(row)
             if contact.id in first_line:
-                raise row.error(f"id: {contact.id} is already used on line {first_line[contact.id]}")
+                raise row.error(f"{contact.id} is already used on line {first_line[contact.id]}", field="id")
         except ImportRowError as err:
             errors.append(err)
             continue
         first_line[contact.id] = row.line
         contacts.append(contact)
-    _raise_if_any(path, errors)
+    _raise_if_any(file, errors)
     return contacts
 
 
-def parse_pieces(path: Path, *, known_contact_ids: set[int]) -> list[Piece]:
+def parse_pieces(file: CsvFile, *, known_contact_ids: set[int]) -> list[Piece]:
     """Pieces with their numbers kept (ids left 0), one row per line item: rows with the same number make one piece,
     and must agree on the piece's own columns. Notes and reference may be given on the first row only."""
-    rows, errors = _read(path, PIECE_COLUMNS, PIECE_OPTIONAL)
+    rows, errors = _read(file, PIECE_COLUMNS, PIECE_OPTIONAL)
     pieces: dict[str, tuple[int, _Head, Piece]] = {}  # number -> (line of its first row, head, piece)
     for row in rows:
         try:
@@ -83,69 +90,80 @@ def parse_pieces(path: Path, *, known_contact_ids: set[int]) -> list[Piece]:
             head = _head(row, known_contact_ids)
             line = _line(row)
             if number in pieces:
-                _add_row(row, number, head, line, *pieces[number])
+                first, first_head, piece = pieces[number]
+                _add_row(row, number, head, line, first=first, first_head=first_head, piece=piece)
             else:
                 pieces[number] = (row.line, head, head.piece(number, line, row))
         except ImportRowError as err:
             errors.append(err)
-    _raise_if_any(path, errors)
+    _raise_if_any(file, errors)
     return [piece for _, _, piece in pieces.values()]
 
 
-def parse_payments(path: Path, *, known_numbers: set[str]) -> list[tuple[str, Payment]]:
+def parse_payments(file: CsvFile, *, known_numbers: set[str]) -> list[tuple[str, Payment]]:
     """(piece number, payment) pairs, in the file's order. Raises ImportFailed naming every bad row."""
-    rows, errors = _read(path, PAYMENT_COLUMNS, PAYMENT_OPTIONAL)
+    rows, errors = _read(file, PAYMENT_COLUMNS, PAYMENT_OPTIONAL)
     payments: list[tuple[str, Payment]] = []
     for row in rows:
         try:
             number = row.get("number", _required)
             if number not in known_numbers:
-                raise row.error(f"number: {number!r} is not a known piece")
+                raise row.error(f"{number!r} is not a known piece", field="number")
             payment = Payment(date=row.get("date", _date), amount=row.get("amount", _amount), method=row.text("method"))
         except ImportRowError as err:
             errors.append(err)
             continue
         payments.append((number, payment))
-    _raise_if_any(path, errors)
+    _raise_if_any(file, errors)
     return payments
 
 
 @dataclass(kw_only=True, slots=True)
 class _Row:
+    file: str
     line: int  # where the row starts in the file, the header being line 1
     values: dict[str, str]
 
     def text(self, column: str) -> str:
         return self.values.get(column, "")
 
-    def get(self, column: str, parse: Callable[[str, str], T]) -> T:
+    def get(self, column: str, parse: Callable[[str], T]) -> T:
+        """The column's value through `parse`; what it refuses becomes this row's error, naming the column."""
         try:
-            return parse(self.text(column), column)
+            return parse(self.text(column))
         except InvalidInput as err:
-            raise self.error(str(err)) from err
+            raise self.error(str(err), field=column) from err
 
-    def error(self, reason: str) -> ImportRowError:
-        return ImportRowError(self.line, reason)
+    def error(self, reason: str, *, field: str = "") -> ImportRowError:
+        return ImportRowError(self.line, reason, field=field, file=self.file)
 
 
-def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> tuple[list[_Row], list[ImportRowError]]:
+def _read(
+    file: CsvFile, required: tuple[str, ...], optional: tuple[str, ...]
+) -> tuple[list[_Row], list[ImportRowError]]:
     """The data rows, and the errors of rows that are not even a row (wrong number of values, broken quoting).
     A file whose header is unusable raises ImportFailed at once: no row can be read without it."""
-    text = _decode(path)
+    text = _decode(file)
     expected = ",".join(required)
+
+    def refused(line: int, reason: str) -> ImportFailed:
+        return ImportFailed(file.name, [ImportRowError(line, reason, file=file.name)])
+
     if not text.strip():
-        raise ImportFailed(path, [ImportRowError(1, f"the file is empty: a header row is expected ({expected})")])
+        raise refused(1, f"the file is empty: a header row is expected ({expected})")
     # strict: a stray quote is an error, not the rest of the file swallowed into one value
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as err:
-        raise ImportFailed(path, [ImportRowError(1, f"the header row is not valid CSV ({err})")]) from err
+        raise refused(1, f"the header row is not valid CSV ({err})") from err
     if not any(header):
-        raise ImportFailed(path, [ImportRowError(1, f"line 1 must be the header row ({expected})")])
-    header_errors = [ImportRowError(1, reason) for reason in _header_problems(header, required, optional)]
+        raise refused(1, f"line 1 must be the header row ({expected})")
+    header_errors = [
+        ImportRowError(1, reason, file=file.name) for reason in _header_problems(header, required, optional)
+    ]
     if header_errors:
-        raise ImportFailed(path, header_errors)
+        raise ImportFailed(file.name, header_errors)
     rows: list[_Row] = []
     errors: list[ImportRowError] = []
     end = reader.line_num
@@ -154,7 +172,7 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> t
         try:
             cells = next(reader, None)
         except csv.Error as err:
-            errors.append(ImportRowError(start, f"not valid CSV ({err})"))
+            errors.append(ImportRowError(start, f"not valid CSV ({err})", file=file.name))
             break  # the reader cannot resynchronise after broken quoting
         if cells is None:
             break
@@ -163,23 +181,21 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> t
             continue
         if len(cells) != len(header):
             reason = f"{len(cells)} values where the header has {len(header)} (quote values that contain a comma)"
-            errors.append(ImportRowError(start, reason))
+            errors.append(ImportRowError(start, reason, file=file.name))
             continue
-        rows.append(_Row(line=start, values={name: cell.strip() for name, cell in zip(header, cells, strict=True)}))
+        values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+        rows.append(_Row(file=file.name, line=start, values=values))
     return rows, errors
 
 
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InvalidInput(f"{path}: cannot be read ({err.strerror})") from err
+def _decode(file: CsvFile) -> str:
+    data = file.data
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         reason = f"not UTF-8 text (byte 0x{data[err.start]:02x}): save the file as CSV UTF-8"
-        raise ImportFailed(path, [ImportRowError(line, reason)]) from err
+        raise ImportFailed(file.name, [ImportRowError(line, reason, file=file.name)]) from err
 
 
 def _header_problems(header: list[str], required: tuple[str, ...], optional: tuple[str, ...]) -> Iterable[str]:
@@ -194,9 +210,9 @@ def _header_problems(header: list[str], required: tuple[str, ...], optional: tup
         yield f"column(s) given twice: {', '.join(doubled)}"
 
 
-def _raise_if_any(path: Path, errors: list[ImportRowError]) -> None:
+def _raise_if_any(file: CsvFile, errors: list[ImportRowError]) -> None:
     if errors:
-        raise ImportFailed(path, sorted(errors, key=lambda err: err.line))
+        raise ImportFailed(file.name, sorted(errors, key=lambda err: err.line))
 
 
 def _contact(row: _Row) -> Contact:
@@ -244,10 +260,10 @@ def _head(row: _Row, known_contact_ids: set[int]) -> _Head:
     day = row.get("date", _date)
     due_date = row.get("due_date", _optional_date)
     if due_date is not None and due_date < day:
-        raise row.error(f"due_date: {row.text('due_date')!r} is before the date {row.text('date')!r}")
+        raise row.error(f"{row.text('due_date')!r} is before the date {row.text('date')!r}", field="due_date")
     contact_id = row.get("contact_id", _positive_int)
     if contact_id not in known_contact_ids:
-        raise row.error(f"contact_id: {contact_id} is not a known contact (import the contacts first)")
+        raise row.error(f"{contact_id} is not a known contact (import the contacts first)", field="contact_id")
     status = row.get("status", _choice(Status))
     return _Head(piece_type, day, due_date, contact_id, status, row.text("nature"))
 
@@ -263,18 +279,19 @@ def _line(row: _Row) -> Line:
     )
 
 
-def _add_row(row: _Row, number: str, head: _Head, line: Line, first: int, first_head: _Head, piece: Piece) -> None:
+def _add_row(row: _Row, number: str, head: _Head, line: Line, *, first: int, first_head: _Head, piece: Piece) -> None:
     """Another line of a piece already begun on line `first`: its piece columns must say the same."""
     for column, value, expected in zip(_Head._fields, head, first_head, strict=True):
         if value != expected:
             raise row.error(
-                f"{column}: {row.text(column)!r} differs from line {first} ({_shown(expected)!r}) for piece {number}:"
-                " every row of a piece must give the same type, date, due_date, contact_id, status and nature"
+                f"{row.text(column)!r} differs from line {first} ({_shown(expected)!r}) for piece {number}:"
+                " every row of a piece must give the same type, date, due_date, contact_id, status and nature",
+                field=column,
             )
     for column in PIECE_OPTIONAL:
         given, kept = row.text(column), getattr(piece, column)
         if given and kept and given != kept:
-            raise row.error(f"{column}: {given!r} differs from {kept!r} given earlier for piece {number}")
+            raise row.error(f"{given!r} differs from {kept!r} given earlier for piece {number}", field=column)
         if given and not kept:
             setattr(piece, column, given)
     piece.lines.append(line)
@@ -292,94 +309,87 @@ _YES = {"yes", "y", "true", "1", "oui", "o", "ja", "j"}
 _NO = {"no", "n", "false", "0", "non", "nee"}
 
 
-def _required(text: str, column: str) -> str:
+def _required(text: str) -> str:
     if not text:
-        raise InvalidInput(f"{column}: empty, a value is required")
+        raise InvalidInput("empty, a value is required")
     return text
 
 
-def _positive_int(text: str, column: str) -> int:
+def _positive_int(text: str) -> int:
     if not _INT_RE.fullmatch(text) or int(text) == 0:
-        raise InvalidInput(f"{column}: {text!r} is not a whole number of 1 or more")
+        raise InvalidInput(f"{text!r} is not a whole number of 1 or more")
     return int(text)
 
 
-def _date(text: str, column: str) -> date:
+def _date(text: str) -> date:
     if not text:
-        raise InvalidInput(f"{column}: empty, a date is expected (YYYY-MM-DD)")
+        raise InvalidInput("empty, a date is expected (YYYY-MM-DD)")
     try:
         if _DATE_RE.fullmatch(text):
             return date.fromisoformat(text)
     except ValueError:
         pass  # the shape is right but the day does not exist: same message
-    raise InvalidInput(f"{column}: {text!r} is not a date (YYYY-MM-DD)")
+    raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)")
 
 
-def _optional_date(text: str, column: str) -> date | None:
-    return _date(text, column) if text else None
+def _optional_date(text: str) -> date | None:
+    return _date(text) if text else None
 
 
-def _decimal(text: str, column: str) -> Decimal:
+def _decimal(text: str) -> Decimal:
     if not text:
-        raise InvalidInput(f"{column}: empty, a number is expected (use a point: 12.50)")
-    return parse_decimal(text, column)
+        raise InvalidInput("empty, a number is expected (use a point: 12.50)")
+    return parse_decimal(text)
 
 
-def _amount(text: str, column: str) -> Decimal:
-    amount = _decimal(text, column)
+def _amount(text: str) -> Decimal:
+    amount = _decimal(text)
     if amount <= 0:
-        raise InvalidInput(f"{column}: {text!r} must be more than 0")
+        raise InvalidInput(f"{text!r} must be more than 0")
     if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{column}: {text!r} has more than two decimals")
+        raise InvalidInput(f"{text!r} has more than two decimals")
     return amount
 
 
-def _vat_rate(text: str, column: str) -> Decimal:
-    rate = _decimal(text, column)
-    if not 0 <= rate < 100:
-        raise InvalidInput(f"{column}: {text!r} is not a percentage from 0 to 100 (20 for 20 %)")
+def _vat_rate(text: str) -> Decimal:
+    rate = _decimal(text)
+    if not 0 <= rate < HUNDRED:
+        raise InvalidInput(f"{text!r} is not a percentage from 0 to 100 (20 for 20 %)")
     return rate
 
 
-def _discount(text: str, column: str) -> Decimal | None:
+def _discount(text: str) -> Decimal | None:
     if not text:
         return None
-    discount = _decimal(text, column)
-    if not 0 <= discount <= 100:
-        raise InvalidInput(f"{column}: {text!r} is not a percentage from 0 to 100 (10 for 10 %)")
+    discount = _decimal(text)
+    if not 0 <= discount <= HUNDRED:
+        raise InvalidInput(f"{text!r} is not a percentage from 0 to 100 (10 for 10 %)")
     return discount
 
 
-def _choice(enum: type[E]) -> Callable[[str, str], E]:
-    def parse(text: str, column: str) -> E:
+def _choice(enum: type[E]) -> Callable[[str], E]:
+    def parse(text: str) -> E:
         try:
             return enum(text.lower())
         except ValueError as err:
             allowed = "|".join(member.value for member in enum)
-            raise InvalidInput(f"{column}: {text!r} is not one of {allowed}") from err
+            raise InvalidInput(f"{text!r} is not one of {allowed}") from err
 
     return parse
 
 
-def _language(text: str, column: str) -> Language:
-    return _choice(Language)(text, column) if text else Language.fr
+def _language(text: str) -> Language:
+    return _choice(Language)(text) if text else Language.fr
 
 
-def _yes_no(text: str, column: str) -> bool:
+def _yes_no(text: str) -> bool:
     if not text or text.lower() in _YES:
         return True
     if text.lower() in _NO:
         return False
-    raise InvalidInput(f"{column}: {text!r} is not yes or no (empty means yes)")
+    raise InvalidInput(f"{text!r} is not yes or no (empty means yes)")
 
 
-def _emails(text: str, column: str) -> list[str]:
-    addresses = []
-    for address in (part.strip() for part in text.split(";")):
-        if not address:
-            continue
-        try:
-            addresses.append(validate_email(address, check_deliverability=False).normalized)
-        except EmailNotValidError as err:
-            raise InvalidAddress(f"{column}: {address!r} is not a valid address ({err})") from err
-    return addresses
+def _emails(text: str) -> list[str]:
+    """Addresses separated by ";", each parsed as every address of BatchMail is."""
+    return [parse_address(address) for address in (part.strip() for part in text.split(";")) if address]

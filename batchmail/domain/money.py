@@ -26,14 +26,15 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_decimal(text: str, what: str) -> Decimal:
-    """A decimal written with a point, as in the CSV formats; raises InvalidInput naming `what`."""
+def parse_decimal(text: str, what: str = "") -> Decimal:
+    """A decimal written with a point, as in the CSV formats; raises InvalidInput naming `what` when given."""
+    where = f"{what}: " if what else ""
     try:
         value = Decimal(text.strip())
     except ArithmeticError as err:
-        raise InvalidInput(f"{what}: {text!r} is not a number (use a point: 12.50)") from err
+        raise InvalidInput(f"{where}{text!r} is not a number (use a point: 12.50)") from err
     if not value.is_finite():
-        raise InvalidInput(f"{what}: {text!r} is not a number")
+        raise InvalidInput(f"{where}{text!r} is not a number")
     return value
 
 

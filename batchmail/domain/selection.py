@@ -74,7 +74,7 @@ class Period:
     def parse(cls, text: str) -> Period:
         """A year ("2026") or a month ("2026-10")."""
         try:
-            if len(text) == 4:
+            if "-" not in text:
                 year = int(text)
                 return cls(start=date(year, 1, 1), end=date(year, 12, 31))
             year, month = (int(part) for part in text.split("-"))

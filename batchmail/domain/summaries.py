@@ -184,13 +184,8 @@ class AgeBucket(StrEnum):
     def of(cls, days_past_due: int) -> AgeBucket:
         if days_past_due <= 0:
             return cls.not_due
-        if days_past_due <= 30:
-            return cls.days_1_30
-        if days_past_due <= 60:
-            return cls.days_31_60
-        if days_past_due <= 90:
-            return cls.days_61_90
-        return cls.over_90
+        buckets = ((30, cls.days_1_30), (60, cls.days_31_60), (90, cls.days_61_90))
+        return next((bucket for last_day, bucket in buckets if days_past_due <= last_day), cls.over_90)
 
 
 def _no_amounts() -> dict[AgeBucket, Decimal]:

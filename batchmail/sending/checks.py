@@ -8,8 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from email_validator import EmailNotValidError, validate_email
-
+from batchmail.domain.addresses import address_problem
 from batchmail.domain.contacts import Contact
 
 
@@ -70,10 +69,9 @@ def address_problems(contact: Contact) -> list[tuple[WarningCode, str]]:
         return [(WarningCode.not_by_email, "the contact does not receive documents by email")]
     if not contact.email:
         return [(WarningCode.no_address, "no email address for this contact")]
-    try:
-        validate_email(contact.email, check_deliverability=False)
-    except EmailNotValidError as err:
-        return [(WarningCode.invalid_address, f"invalid address {contact.email!r}: {err}")]
+    problem = address_problem(contact.email)
+    if problem:
+        return [(WarningCode.invalid_address, f"invalid address {contact.email!r}: {problem}")]
     return []
 
 

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from batchmail.sending.checks import WarningCode
 from batchmail.sending.compose import Grouping
 
@@ -63,15 +61,6 @@ class SendChoices:
 REMEMBERED = tuple(
     f.name for f in fields(SendChoices) if f.name not in {"single_recipient", "resend", "accept_warnings"}
 )
-
-
-def address_error(address: str) -> str:
-    """Why `address` cannot receive mail, in English, or "" when it can."""
-    try:
-        validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as err:
-        return str(err)
-    return ""
 
 
 def _plain(value: Any) -> Any:

@@ -19,9 +19,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from batchmail.documents.file_names import piece_filename
+from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany, SenderAddress
 from batchmail.domain.contacts import Contact
 from batchmail.domain.formatting import format_date
@@ -35,6 +34,7 @@ from batchmail.sending.checks import Skipped, Warning, WarningCode, address_prob
 from batchmail.sending.message import Attachment, OutgoingMessage, make_message_id, to_mime
 from batchmail.sending.templates import MessageTemplate, RenderedText, default_template, render_template
 
+_MB = 1_000_000  # bytes: decimal units, as mail providers state their limits
 RenderPiece = Callable[[Piece, Contact], Awaitable[bytes]]
 TemplateLookup = Callable[[PieceType, Language], MessageTemplate]
 
@@ -127,7 +127,7 @@ async def compose(
     written = [mail for mail in mails if not decisive(mail.warnings, options.overrides)]
     mimes = await _write(written, company, options, render_pdf)
 
-    return _result(batch, mails, warnings_of, mimes, contacts, options.overrides)
+    return _result(batch, mails, warnings_of, mimes, contacts=contacts, overrides=options.overrides)
 
 
 def _result(
@@ -135,6 +135,7 @@ def _result(
     mails: Sequence[_Mail],
     warnings_of: dict[int, list[Warning]],
     mimes: Mapping[int, bytes],
+    *,
     contacts: Mapping[int, Contact],
     overrides: frozenset[WarningCode],
 ) -> Composition:
@@ -175,22 +176,15 @@ def _result(
 
 
 def _check_options(options: SendOptions) -> None:
-    _valid(options.sender.email, "sender")
+    parse_address(options.sender.email, field="sender")
     if options.single_recipient is not None:
-        _valid(options.single_recipient, "single recipient")
+        parse_address(options.single_recipient, field="single recipient")
     if options.auto_bcc is not None:
-        _valid(options.auto_bcc, "automatic BCC")
+        parse_address(options.auto_bcc, field="automatic BCC")
     if options.zip_attachments and options.grouping is not Grouping.per_recipient:
         raise InvalidInput("a ZIP of the PDFs needs the mails grouped per recipient")
     if options.resend_window_days < 0:
         raise InvalidInput(f"resend window: {options.resend_window_days} days (expected 0 or more)")
-
-
-def _valid(address: str, what: str) -> None:
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as err:
-        raise InvalidAddress(f"{what}: {address!r} is not a valid email address ({err})") from err
 
 
 def _unique(pieces: Sequence[Piece]) -> list[Piece]:
@@ -359,4 +353,4 @@ def _encode(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, opt
 
 def _human_size(size: int) -> str:
     """ "840 kB", "12.5 MB": decimal units, as mail providers state their limits."""
-    return f"{size / 1_000:.0f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000:.0f} kB" if size < _MB else f"{size / _MB:.1f} MB"

@@ -24,15 +24,17 @@ from batchmail.errors import (
     AuthenticationFailed,
     BatchMailError,
     ConfigurationError,
+    DailyLimitReached,
     DeliveryUncertain,
     PermanentFailure,
     SendFailure,
 )
 from batchmail.sending.outbox import MAX_TRIES_KEPT, RETRY_DELAYS, Attempt, OutboxEntry, OutboxState, next_retry
-from batchmail.sending.pace import DailyLimitReached, Pace
+from batchmail.sending.pace import Pace
 from batchmail.sending.transports.base import Transport, TransportSession
 
 MAX_CONNECTIONS = 8  # whatever an account says: servers throttle or refuse beyond a few
+SERVER_CLOSING = 421  # SMTP: the service is closing the connection
 UNREACHABLE_LIMIT = 3  # consecutive failures to reach the server before the batch gives up for now
 
 
@@ -185,7 +187,7 @@ class _Run:
             await self.failed(entry, failure)
             return
         except BatchMailError as err:  # its message file cannot be read
-            entry.last_error, entry.last_code = str(err), None
+            entry.last_error, entry.last_code, entry.last_answer = str(err), None, ""
             await self.settle(entry, OutboxState.failed)
             return
         self.unreachable = 0
@@ -193,20 +195,20 @@ class _Run:
         entry.server_reply = result.server_reply
         refused = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in result.refused.items())
         entry.last_error = f"refused by the server: {refused}" if refused else ""
-        entry.last_code = None
+        entry.last_code, entry.last_answer = None, ""
         await self.settle(entry, OutboxState.sent)
 
     async def failed(self, entry: OutboxEntry, failure: SendFailure) -> None:
-        entry.last_error, entry.last_code = str(failure), failure.code
+        entry.last_error, entry.last_code, entry.last_answer = str(failure), failure.code, failure.server_text
         if isinstance(failure, DeliveryUncertain):
             await self.settle(entry, OutboxState.uncertain)
             return
         if isinstance(failure, PermanentFailure):
             await self.settle(entry, OutboxState.failed)
             return
-        entry.next_try = next_retry(entry.attempts, self.now())
+        entry.next_try = next_retry(entry.attempts, self.now(), asked=failure.retry_after)
         await self.settle(entry, OutboxState.retry_waiting if entry.next_try else OutboxState.failed)
-        if failure.code is None or failure.code == 421:  # the server, not this recipient: timeout, lost, closing
+        if failure.code in (None, SERVER_CLOSING):  # the server, not this recipient: timeout, lost, closing
             self.unreachable += 1
             if self.unreachable >= UNREACHABLE_LIMIT:
                 self.stop_unreachable(failure, entry.next_try or self.now() + RETRY_DELAYS[0])

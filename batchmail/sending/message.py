@@ -31,7 +31,7 @@ from email.utils import format_datetime, make_msgid
 from functools import cache, lru_cache
 from typing import Any
 
-from batchmail.errors import InvalidAddress
+from batchmail.errors import InvalidAddress, InvalidInput
 
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -89,7 +89,7 @@ def envelope_recipients(message: OutgoingMessage) -> list[str]:
 def to_mime(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
     """The message as the bytes handed to a transport (CRLF line ends, no SMTPUTF8 needed).
 
-    Raises InvalidAddress when an address or the Message-ID cannot be written safely.
+    Raises InvalidAddress when an address cannot be written safely, InvalidInput for a malformed Message-ID.
     """
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = str(_address(message.sender, message.sender_name))
@@ -104,7 +104,7 @@ def to_mime(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
     msg["Subject"] = one_line(message.subject)
     msg["Date"] = format_datetime(date or datetime.now(UTC))
     if not _MESSAGE_ID.fullmatch(message.message_id):
-        raise InvalidAddress(f"Message-ID {message.message_id!r} is not of the form <left@right>")
+        raise InvalidInput(f"Message-ID {message.message_id!r} is not of the form <left@right>")
     msg["Message-ID"] = message.message_id
     if message.read_receipt:
         msg["Disposition-Notification-To"] = _address(message.sender).addr_spec
@@ -208,14 +208,14 @@ def one_line(text: str) -> str:
 @lru_cache(maxsize=1024)  # the sender and the archive BCC come back in every mail of a batch
 def _address(addr_spec: str, display_name: str = "") -> Address:
     if _LINE_BREAKS.search(addr_spec):
-        raise InvalidAddress(f"{addr_spec!r}: an email address cannot contain a line break")
+        raise InvalidAddress(addr_spec, "an email address cannot contain a line break")
     local, at, domain = addr_spec.strip().rpartition("@")
     if not at or not local or not domain:
-        raise InvalidAddress(f"{addr_spec!r} is not an email address (expected name@domain)")
+        raise InvalidAddress(addr_spec, "expected name@domain")
     try:
         return Address(display_name=one_line(display_name), addr_spec=f"{local}@{_ascii_domain(domain)}")
     except (ValueError, IndexError, HeaderParseError) as err:
-        raise InvalidAddress(f"{addr_spec!r} is not a usable email address: {err}") from err
+        raise InvalidAddress(addr_spec, str(err)) from err
 
 
 def _ascii_domain(domain: str) -> str:
@@ -223,7 +223,7 @@ def _ascii_domain(domain: str) -> str:
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError as err:
-        raise InvalidAddress(f"{domain!r} is not a valid domain name") from err
+        raise InvalidAddress(domain, "not a valid domain name") from err
 
 
 def _safe_filename(filename: str) -> str:

@@ -78,6 +78,7 @@ class OutboxEntry:
     next_try: datetime | None = None
     last_error: str = ""  # why it is waiting, failed or uncertain, in words a user reads
     last_code: int | None = None  # the server's reply code behind `last_error`, when there was one
+    last_answer: str = ""  # the server's own words behind `last_error`, as it gave them ("" when it said nothing)
     server_reply: str = ""  # the server's final answer once sent (often its queue id)
     created_at: datetime
     sent_at: datetime | None = None
@@ -93,11 +94,13 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-def next_retry(attempts: int, now: datetime) -> datetime | None:
-    """When to try again after `attempts` failed tries, or None when the message should fail for good."""
+def next_retry(attempts: int, now: datetime, *, asked: timedelta | None = None) -> datetime | None:
+    """When to try again after `attempts` failed tries (not before the delay the server `asked` for), or None
+    when the message should fail for good."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return now + RETRY_DELAYS[max(1, min(attempts, len(RETRY_DELAYS))) - 1]
+    delay = RETRY_DELAYS[max(1, min(attempts, len(RETRY_DELAYS))) - 1]
+    return now + max(delay, asked or delay)
 
 
 def same_recipients(first: Iterable[str], second: Iterable[str]) -> bool:

@@ -6,14 +6,9 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from batchmail.errors import DailyLimitReached
+
 _MINUTE, _DAY = timedelta(minutes=1), timedelta(days=1)
-
-
-class DailyLimitReached(Exception):
-    def __init__(self, per_day: int, until: datetime) -> None:
-        super().__init__(f"the daily limit of {per_day} messages is reached until {until:%Y-%m-%d %H:%M}")
-        self.per_day = per_day
-        self.until = until
 
 
 class Pace:

@@ -19,6 +19,8 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from batchmail.errors import SandboxProblem
+
 PERCENT_KEYWORD = re.compile(r"%([A-Z][A-Z0-9_]*)%")
 MAX_REPEAT = 10_000  # longest string or list a template may build with `*`
 MAX_TEXT = 1_000_000  # longest subject or body a template may write
@@ -29,17 +31,6 @@ class ProblemKind(StrEnum):
     syntax = "syntax"  # Jinja2 cannot parse the text, or it names an unknown filter or test
     not_allowed = "not_allowed"  # a construct the sandbox refuses (macro, "_" attribute, string method, `**`...)
     error = "error"  # the text parses but fails when rendered (adding a number to a text...)
-
-
-class SandboxProblem(Exception):
-    def __init__(
-        self, line: int | None, message: str, kind: ProblemKind = ProblemKind.syntax, keyword: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-        self.kind = kind
-        self.keyword = keyword
 
 
 class _Environment(ImmutableSandboxedEnvironment):

@@ -20,9 +20,9 @@ from batchmail.domain.keywords import KEYWORDS, TemplateContext
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.domain.type_names import document_type_name
-from batchmail.errors import InvalidInput
+from batchmail.errors import InvalidInput, SandboxProblem
 from batchmail.sending.message import one_line
-from batchmail.sending.template_sandbox import ProblemKind, SandboxProblem, compile_text, explain, template_line, write
+from batchmail.sending.template_sandbox import ProblemKind, compile_text, explain, template_line, write
 
 
 @dataclass(kw_only=True, slots=True)
@@ -100,7 +100,11 @@ def find_problem(template: MessageTemplate, context: TemplateContext | None = No
             cause = err.__cause__
             if isinstance(cause, SandboxProblem):
                 return TemplateProblem(
-                    field=field, line=cause.line, kind=cause.kind, keyword=cause.keyword, detail=cause.message
+                    field=field,
+                    line=cause.line,
+                    kind=ProblemKind(cause.kind),
+                    keyword=cause.keyword,
+                    detail=cause.message,
                 )
             kind = ProblemKind.not_allowed if isinstance(cause, SecurityError) else ProblemKind.error
             detail = explain(cause) if isinstance(cause, TemplateError) else f"{type(cause).__name__}: {cause}"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiosmtplib import SMTPException
 
+from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany, SenderAddress, User
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound, SendFailure
 from batchmail.sending.accounts import MAILBOX_ACCOUNT, Account, AccountKind, GmailMode, SmtpSecurity, mailbox_account
@@ -112,7 +113,7 @@ class AccountService:
             port=port,
             security=security,
             username=username,
-            from_address=from_address,
+            from_address=parse_address(from_address, field="sender address") if from_address.strip() else "",
             ca_file=str(Path(ca_file).resolve()) if ca_file else "",
         )
         check_security(account)
@@ -143,6 +144,7 @@ class AccountService:
         and its refresh token. Blocks until the browser comes back or `timeout_seconds` pass."""
         if not client_id.strip() or not client_secret.strip():
             raise InvalidInput("a Google account needs the OAuth client id and client secret of your Google project")
+        from_address = parse_address(from_address, field="sender address") if from_address.strip() else ""
         await self._refuse_existing(name)
         granted = await asyncio.to_thread(
             authorize,
@@ -205,12 +207,12 @@ class AccountService:
         """A Brevo account: its API key and the sender address verified in Brevo."""
         if not api_key.strip():
             raise InvalidInput("a Brevo account needs its API key (Brevo: SMTP & API, API keys)")
-        if "@" not in from_address:
+        if not from_address.strip():
             raise InvalidInput("a Brevo account needs --from: a sender address verified in Brevo")
         account = Account(
             name=name,
             kind=AccountKind.brevo,
-            from_address=from_address,
+            from_address=parse_address(from_address, field="sender address"),
             api_base_url=api_base_url,
             max_message_bytes=BREVO_MAX_MESSAGE_BYTES,
         )
@@ -320,8 +322,9 @@ class AccountService:
             raise ConfigurationError("no sender address: give the account a sender address or add one to a user")
         if email is None:
             return allowed[0]
+        wanted = parse_address(email, field="sender")
         for address in allowed:
-            if address.email.casefold() == email.casefold():
+            if address.email.casefold() == wanted.casefold():
                 return address
         choices = ", ".join(a.email for a in allowed)
         raise InvalidInput(f"sender: {email} is not one of your sender addresses ({choices})")

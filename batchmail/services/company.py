@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from xml.etree import ElementTree
 
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.pieces import PieceType, Status
@@ -27,6 +27,7 @@ from batchmail.services.repositories import CompanyRepository, PieceRepository
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 BRANDING_DIR = "branding"
+_JPEG_START = b"\xff\xd8\xff"  # a start-of-image marker, then the first byte of the next marker
 _SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
 
 
@@ -59,7 +60,7 @@ def sniff_logo(data: bytes) -> LogoKind:
         raise InvalidInput(f"logo: {len(data):,} bytes, more than the {LOGO_MAX_BYTES:,} a logo may have")
     if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
         return LogoKind.png
-    if data.startswith(b"\xff\xd8\xff") and len(data) > 4:
+    if data.startswith(_JPEG_START) and len(data) > len(_JPEG_START) + 1:
         return LogoKind.jpeg
     if _is_svg(data):
         return LogoKind.svg

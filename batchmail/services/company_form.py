@@ -9,12 +9,12 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from email_validator import EmailNotValidError, validate_email
-
 from batchmail.documents.piece_html import accent_color
+from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.language import Language
-from batchmail.errors import InvalidInput
+from batchmail.domain.money import HUNDRED
+from batchmail.errors import InvalidAddress, InvalidInput
 
 FOOTER_MAX_CHARS = 300
 MAX_PAYMENT_DAYS = 365
@@ -84,7 +84,9 @@ def parse_company(values: Mapping[str, str], *, base: IssuingCompany) -> tuple[I
     return company, errors
 
 
-class _Refused(Exception):
+class _Refused(InvalidInput):
+    """One field of the company form refused, with the problem the form shows under it."""
+
     def __init__(self, problem: Problem, detail: str) -> None:
         super().__init__(detail)
         self.problem = problem
@@ -105,9 +107,9 @@ def _email(value: str) -> str:
     if not value:
         return ""
     try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as err:
-        raise _Refused(Problem.email, f"{value!r} is not an email address ({err})") from err
+        return parse_address(value)
+    except InvalidAddress as err:
+        raise _Refused(Problem.email, f"{value!r} is not an email address ({err.reason})") from err
 
 
 def hex_color(value: str) -> str | None:
@@ -170,7 +172,7 @@ def _decimal(value: str) -> Decimal | None:
 
 def _rate(value: str) -> Decimal:
     rate = _decimal(value.removesuffix("%").strip())
-    if rate is None or not 0 <= rate <= 100:
+    if rate is None or not 0 <= rate <= HUNDRED:
         raise _Refused(Problem.rate, f"{value!r} is not a percentage from 0 to 100")
     return rate
 

@@ -46,18 +46,22 @@ class ImportService:
         """Import contacts, pieces or payments from a CSV file, all or nothing. Returns the rows' record count."""
 
         def run() -> int:
+            try:
+                file = csv_import.CsvFile(name=str(path), data=path.read_bytes())
+            except OSError as err:
+                raise InvalidInput(f"{path}: cannot be read ({err.strerror})") from err
             if kind == "contacts":
-                contacts = csv_import.parse_contacts(path)
+                contacts = csv_import.parse_contacts(file)
                 self._contacts.add_many(contacts)
                 return len(contacts)
             if kind == "pieces":
                 known = set(self._contacts.by_id())
-                pieces = csv_import.parse_pieces(path, known_contact_ids=known)
+                pieces = csv_import.parse_pieces(file, known_contact_ids=known)
                 self._pieces.add_many(pieces)
                 return len(pieces)
             if kind == "payments":
                 numbers = {s.number for s in self._pieces.summaries()}
-                payments = csv_import.parse_payments(path, known_numbers=numbers)
+                payments = csv_import.parse_payments(file, known_numbers=numbers)
                 by_number: dict[str, Piece] = {}
                 for number, payment in payments:
                     piece = by_number.get(number) or self._pieces.by_number(number)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
-
-from batchmail.errors import InvalidAddress, InvalidInput
+from batchmail.domain.addresses import parse_address
+from batchmail.errors import InvalidInput
 from batchmail.sending.accounts import Account
 from batchmail.sending.message import make_message_id
 from batchmail.sending.outbox import UNSETTLED_STATES, OutboxEntry, OutboxState, local_now, mime_content_hash, readdress
@@ -149,10 +148,7 @@ class QueueService:
     async def change_address(self, entry_id: int, new_address: str) -> OutboxEntry:
         """Send a mail that was not sent to `new_address` instead of its To: the message gets the new To, a new
         Message-ID and content hash, and waits in the queue (`retry` sends it now)."""
-        try:
-            address = validate_email(new_address, check_deliverability=False).normalized
-        except EmailNotValidError as err:
-            raise InvalidAddress(f"{new_address!r} is not a valid email address ({err})") from err
+        address = parse_address(new_address, field="new address")
 
         def run(entry: OutboxEntry) -> OutboxEntry:
             domain = entry.sender.rpartition("@")[2] or "batchmail.invalid"

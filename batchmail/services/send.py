@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from batchmail.documents.pdf import PdfRenderer
+from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import Piece
@@ -110,6 +111,8 @@ class SendService:
         sender that is not one of the user's addresses, NotFound for an account or a template that does not
         exist."""
         choices = choices or SendChoices()
+        single = choices.single_recipient.strip()
+        single_recipient = parse_address(single, field="single recipient") if single else None
         account = await self._accounts.get(account_name)
         template = await self._templates.get(choices.template) if choices.template else None
         lookup = await self._templates.lookup_table()
@@ -133,7 +136,7 @@ class SendService:
             sender=sender,
             grouping=choices.grouping,
             zip_attachments=choices.zip_attachments and choices.grouping is Grouping.per_recipient,
-            single_recipient=choices.single_recipient.strip() or None,
+            single_recipient=single_recipient,
             template=template,
             templates=lookup,
             extra_attachments=tuple(attachments),

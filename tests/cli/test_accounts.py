@@ -63,7 +63,7 @@ def add_brevo(capsys: pytest.CaptureFixture[str], data_dir: Path, brevo: BrevoSe
     code, out, err = run(
         capsys,
         data_dir,
-        *("account", "add-brevo", "--name", "brevo", "--api-key-stdin", "--from", "factures@atelier-martin.test"),
+        *("account", "add-brevo", "--name", "brevo", "--api-key-stdin", "--from", "factures@atelier-martin.fr"),
         *("--api-url", brevo.url + "/v3"),
         stdin=key + "\n",
     )
@@ -86,7 +86,7 @@ def test_a_brevo_account_is_added_tested_and_listed(
     assert code == 0
     assert out.splitlines() == [
         "  test-mailbox  mailbox  test mailbox (nothing leaves)",
-        "* brevo  brevo  API, from factures@atelier-martin.test",
+        "* brevo  brevo  API, from factures@atelier-martin.fr",
     ]
     listed = json.loads(run(capsys, data_dir, "account", "list", "--json")[1])
     assert [(a["name"], a["kind"], a["default"]) for a in listed] == [
@@ -112,7 +112,7 @@ def test_add_brevo_refuses_a_missing_sender_and_plain_http_to_a_remote_api(
     code, _, err = run(
         capsys,
         data_dir,
-        *("account", "add-brevo", "--name", "b", "--api-key-stdin", "--from", "factures@x.test"),
+        *("account", "add-brevo", "--name", "b", "--api-key-stdin", "--from", "factures@x-conseil.fr"),
         *("--api-url", "http://api.brevo.example/v3"),
         stdin="key\n",
     )
@@ -220,7 +220,7 @@ async def test_brevo_events_are_kept_on_the_history_of_their_message(tmp_path: P
     services = wire(stores)
     try:
         await services.accounts.add_brevo(
-            name="brevo", api_key=API_KEY, from_address="factures@atelier-martin.test", api_base_url=brevo.url + "/v3"
+            name="brevo", api_key=API_KEY, from_address="factures@atelier-martin.fr", api_base_url=brevo.url + "/v3"
         )
         transport = await services.accounts.transport(await services.accounts.get("brevo"))
         message = invoice(1)

@@ -41,7 +41,7 @@ def test_a_bad_row_imports_nothing_and_is_named(tmp_path: Path, capsys: pytest.C
     lines = bad.read_text(encoding="utf-8").count("\n")
     code, _, err = run(capsys, data_dir, "import", "contacts", str(bad))
     assert code == 2
-    assert f"line {lines}: email" in err
+    assert f"line {lines}, email: 'not-an-address' is not a valid email address" in err
     assert json.loads(run(capsys, data_dir, "list", "--json")[1]) == []
     code, _, _ = run(capsys, data_dir, "import", "contacts", str(DATA / "contacts.csv"))
     assert code == 0

@@ -25,7 +25,7 @@ from batchmail.domain.pieces import Line, Piece, PieceType, Status
 from batchmail.errors import InvalidInput
 from batchmail.wiring import open_app
 from storage.stores import Stores, open_stores
-from tests.documents.test_pdf import pdf_pages
+from tests.documents.pdfkit import pdf_pages
 from tests.sendkit import opened
 
 ZERO = Decimal("0.00")

@@ -128,3 +128,17 @@ def test_the_archive_address_goes_in_blind_copy_unless_the_batch_skips_it(
         # The mailbox writes the envelope (Return-Path, X-BatchMail-Envelope-To) before the message as it left.
         mime = path.read_bytes().split(b"\r\n", 2)[2]
         assert b"archives@example.org" not in mime and b"\nBcc:" not in mime
+
+
+def test_every_address_the_command_takes_is_checked_the_same_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data_dir = tmp_path / "data"
+    run(capsys, data_dir, "demo")
+    code, _, err = run(capsys, data_dir, "send", "--period", last_month(), "--single-recipient", "compta@")
+    assert code == 2 and "single recipient: 'compta@' is not a valid email address (" in err
+    code, _, err = run(capsys, data_dir, "send", "--period", last_month(), "--sender", "factures at atelier")
+    assert code == 2 and "sender: 'factures at atelier' is not a valid email address (" in err
+    code, _, err = run(
+        capsys, data_dir, "account", "add-smtp", "--name", "o", "--host", "smtp.example.fr", "--port", "587",
+        "--security", "starttls", "--from", "facturation@@atelier.fr",
+    )  # fmt: skip
+    assert code == 2 and "sender address: 'facturation@@atelier.fr' is not a valid email address (" in err

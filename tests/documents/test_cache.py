@@ -14,7 +14,7 @@ from pathlib import Path
 
 from batchmail.documents.pdf import PdfRenderer
 from batchmail.documents.piece_html import build_piece_html
-from tests.documents.test_pdf import make_company, make_contact, make_piece, pdf_pages, png_bytes
+from tests.documents.pdfkit import make_company, make_contact, make_piece, pdf_pages, png_bytes
 
 
 def cached_files(folder: Path) -> dict[Path, bytes]:

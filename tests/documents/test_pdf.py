@@ -1,105 +1,31 @@
+"""Every document type in every language, the legal mentions, long pieces over several pages, file names and the
+worker pool, read back from the rendered PDFs."""
+
 from __future__ import annotations
 
 import asyncio
-import http.server
 import io
 import os
 import re
-import struct
-import subprocess
-import threading
-import zlib
-from collections import Counter
-from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-import weasyprint
 from pypdf import PdfReader
 
 from batchmail.documents.file_names import piece_filename
 from batchmail.documents.labels import LABELS
-from batchmail.documents.pdf import WORKER_NICENESS, AssetFetcher, PdfRenderer, render_pdf
-from batchmail.documents.piece_html import DEFAULT_ACCENT, DOCUMENTS_DIR, accent_color, brand_style, build_piece_html
-from batchmail.domain.company import IssuingCompany
-from batchmail.domain.contacts import Contact
-from batchmail.domain.formatting import plain_spaces
+from batchmail.documents.pdf import WORKER_NICENESS, PdfRenderer, render_pdf
+from batchmail.documents.piece_html import build_piece_html
 from batchmail.domain.language import Language
-from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
+from batchmail.domain.pieces import Line, PieceType, Status
 from batchmail.domain.type_names import TITLES
 from batchmail.errors import InvalidInput
-
-# ---- hand-built objects -------------------------------------------------------------------------------------------
-
-
-def make_company(logo_path: str = "", **changes: str) -> IssuingCompany:
-    fields = {
-        "name": "Atelier Dupré SAS",
-        "legal_form": "SAS",
-        "capital": "10 000 €",
-        "address": "12 rue des Tanneurs\n69002 Lyon",
-        "siren": "812 345 678",
-        "siret": "812 345 678 00012",
-        "rcs": "RCS Lyon 812 345 678",
-        "vat_number": "FR12812345678",
-        "iban": "FR76 3000 6000 0112 3456 7890 189",
-        "bic": "AGRIFRPP",
-        "logo_path": logo_path,
-    }
-    fields.update(changes)
-    return IssuingCompany(**fields)
-
-
-def make_contact(language: str = "fr", *, name: str = "Jeanne Martin") -> Contact:
-    return Contact(
-        name=name,
-        company="Boulangerie Martin SARL",
-        address="4 place du Marché\n38000 Grenoble",
-        vat_number="FR45512345678",
-        language=Language(language),
-    )
-
-
-# 1 x 1250.00 = 1250.00 at 20 %; 2.5 x 45.90 = 114.75 less 10 % = 103.275 -> 103.28 at 20 %; 3 x 19.99 = 59.97 at 5.5 %.
-# VAT 20 %: 1353.28 x 0.20 = 270.656 -> 270.66; VAT 5.5 %: 59.97 x 0.055 = 3.29835 -> 3.30.
-# Excl. 1413.25, VAT 273.96, incl. 1687.21; 500.00 paid -> 1187.21 due.
-def make_lines() -> list[Line]:
-    return [
-        Line(
-            description="Maintenance du four",
-            quantity=Decimal("1"),
-            unit_price=Decimal("1250.00"),
-            vat_rate=Decimal(20),
-        ),
-        Line(
-            description="Déplacement technicien",
-            quantity=Decimal("2.5"),
-            unit_price=Decimal("45.90"),
-            vat_rate=Decimal(20),
-            discount=Decimal(10),
-        ),
-        Line(
-            description="Livre technique", quantity=Decimal("3"), unit_price=Decimal("19.99"), vat_rate=Decimal("5.5")
-        ),
-    ]
-
-
-def make_piece(piece_type: PieceType = PieceType.invoice, **changes: object) -> Piece:
-    fields: dict[str, object] = {
-        "number": f"{piece_type.prefix}-2026-00042",
-        "type": piece_type,
-        "date": date(2026, 11, 23),
-        "due_date": date(2026, 12, 23),
-        "contact_id": 1,
-        "status": Status.sent,
-        "lines": make_lines(),
-        "payments": [Payment(date=date(2026, 12, 1), amount=Decimal("500.00"), method="virement")],
-    }
-    fields.update(changes)
-    return Piece(**fields)  # type: ignore[arg-type]
-
+from tests.documents.pdfkit import (
+    make_company,
+    make_contact,
+    make_piece,
+    pdf_pages,
+)
 
 EXPECTED = {
     "fr": {
@@ -130,25 +56,6 @@ EXPECTED = {
         "titles": ["Factuur", "Offerte", "Creditnota", "Leveringsbon", "Bestelling", "Prijsaanvraag"],
     },
 }
-
-
-def pdf_pages(pdf: bytes) -> list[str]:
-    """Text of each page as `pdftotext -layout` lays it out, with ordinary spaces."""
-    result = subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    )
-    return [plain_spaces(page) for page in result.stdout.decode("utf-8").split("\f")[:-1]]
-
-
-def png_bytes(width: int = 40, height: int = 20, colour: bytes = b"\xcc\x22\x22") -> bytes:
-    """A small valid PNG of one colour (red unless told), built by hand."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + colour * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 # ---- every type in every language ---------------------------------------------------------------------------------
@@ -261,200 +168,6 @@ def test_a_60_line_invoice_repeats_the_header_numbers_and_footer_every_page() ->
     assert all(every.count(f"Article {n:02d}") == 1 for n in range(1, 61))
     # 1 + 2 + ... + 60 = 1830.00 excl. tax, 366.00 VAT, 2196.00 incl. tax
     assert re.search(r"Total TTC\s+2 196,00 €", pages[-1])
-
-
-# ---- branding -----------------------------------------------------------------------------------------------------
-
-
-def page_colours(pdf: bytes, *, dpi: int = 20) -> Counter[tuple[int, int, int]]:
-    """The first page's pixels by colour, as pdftoppm draws it (binary PPM on standard output)."""
-    ppm = subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", "-"], input=pdf, capture_output=True, check=True
-    ).stdout
-    magic, size, depth, pixels = ppm.split(b"\n", 3)
-    assert magic == b"P6" and depth == b"255"
-    width, height = map(int, size.split())
-    assert len(pixels) == 3 * width * height
-    return Counter(zip(pixels[0::3], pixels[1::3], pixels[2::3], strict=True))
-
-
-def near(colours: Counter[tuple[int, int, int]], hex_colour: str) -> int:
-    """How many pixels are `hex_colour`, give or take rounding."""
-    target = bytes.fromhex(hex_colour.removeprefix("#"))
-    return sum(
-        count for rgb, count in colours.items() if all(abs(a - b) <= 2 for a, b in zip(rgb, target, strict=True))
-    )
-
-
-def test_the_accent_colour_fills_the_title_bars_and_the_default_is_the_house_blue() -> None:
-    branded = page_colours(
-        render_pdf(build_piece_html(make_piece(), make_contact(), make_company(accent_color="#C0392B")))
-    )
-    plain = page_colours(render_pdf(build_piece_html(make_piece(), make_contact(), make_company())))
-
-    # The lines' header row and the grand total are filled with it: hundreds of pixels even at 20 dpi.
-    assert near(branded, "#c0392b") > 300 and near(branded, DEFAULT_ACCENT) == 0
-    assert near(plain, DEFAULT_ACCENT) > 300 and near(plain, "#c0392b") == 0
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["red", "#12345", "#1234567", "#ggg", "1f4e79", "", "#fff; } body { display: none", '#fff" onload="x', "url(x)"],
-)
-def test_an_accent_that_is_not_a_hex_colour_falls_back_to_the_default(value: str) -> None:
-    html = build_piece_html(make_piece(), make_contact(), make_company(accent_color=value))
-
-    assert f'style="--accent: {DEFAULT_ACCENT}; --on-accent: #ffffff; --tint: ' in html
-    assert "display: none" not in html and "onload" not in html and "url(x)" not in html
-
-
-def test_a_hostile_accent_still_renders_the_whole_invoice_in_the_default_colour() -> None:
-    company = make_company(accent_color="#fff; } html { display: none } :root {")
-
-    pdf = render_pdf(build_piece_html(make_piece(), make_contact(), company))
-
-    assert near(page_colours(pdf), DEFAULT_ACCENT) > 300
-    assert "Total TTC" in pdf_pages(pdf)[0]
-
-
-def test_short_colours_are_expanded_and_light_ones_get_dark_text() -> None:
-    assert accent_color(" #C03 ") == "#cc0033" and accent_color("#1F4E79") == "#1f4e79"
-    assert brand_style(make_company()) == "--accent: #1f4e79; --on-accent: #ffffff; --tint: #ebeff3"
-    assert (
-        brand_style(make_company(accent_color="#ffeb3b")) == "--accent: #ffeb3b; --on-accent: #1e1e1e; --tint: #fffded"
-    )
-
-
-def test_the_footer_text_is_escaped_and_absent_when_empty() -> None:
-    html = build_piece_html(make_piece(), make_contact(), make_company(footer_text="<b>Promo</b> & co"))
-
-    assert "&lt;b&gt;Promo&lt;/b&gt; &amp; co" in html and "<b>Promo</b>" not in html
-    assert 'class="footer-text"' not in build_piece_html(make_piece(), make_contact(), make_company())
-
-
-# ---- what a document may load -------------------------------------------------------------------------------------
-
-
-class _RecordingHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.server.paths.append(self.path)  # type: ignore[attr-defined]
-        body = png_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def http_server() -> Iterator[http.server.HTTPServer]:
-    server = http.server.HTTPServer(("127.0.0.1", 0), _RecordingHandler)
-    server.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def _hostile(port: int) -> str:
-    return (
-        '<img src="file:///etc/passwd">'
-        '<link rel=stylesheet href="file:///etc/hosts">'
-        f'<img src="http://127.0.0.1:{port}/x.png">'
-        f'<link rel=stylesheet href="http://127.0.0.1:{port}/s.css">'
-    )
-
-
-def test_the_test_server_does_see_an_unguarded_fetch(http_server: http.server.HTTPServer) -> None:
-    port = http_server.server_address[1]
-
-    weasyprint.HTML(string=_hostile(port), url_fetcher=weasyprint.urls.URLFetcher()).write_pdf()
-
-    assert "/x.png" in http_server.paths  # type: ignore[attr-defined]
-
-
-def test_a_note_full_of_urls_fetches_nothing_and_is_printed_as_text(http_server: http.server.HTTPServer) -> None:
-    port = http_server.server_address[1]
-    piece = make_piece(notes=_hostile(port), reference=f'<img src="http://127.0.0.1:{port}/ref.png">')
-
-    pdf = render_pdf(build_piece_html(piece, make_contact(), make_company()))
-
-    assert http_server.paths == []  # type: ignore[attr-defined]
-    flat = " ".join(pdf_pages(pdf)[0].split())
-    assert '<img src="file:///etc/passwd">' in flat
-    assert all(not page.images for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def test_raw_html_rendered_by_us_fetches_nothing_but_the_logo(
-    http_server: http.server.HTTPServer, tmp_path: Path
-) -> None:
-    port = http_server.server_address[1]
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(png_bytes())
-    html = _hostile(port) + f'<img src="{logo.as_uri()}"><img src="{(tmp_path / "other.png").as_uri()}">'
-    (tmp_path / "other.png").write_bytes(png_bytes())
-
-    pdf = render_pdf(html, logo_path=str(logo))
-
-    assert http_server.paths == []  # type: ignore[attr-defined]
-    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
-
-
-def test_the_fetcher_serves_only_the_package_assets_and_the_logo(
-    http_server: http.server.HTTPServer, tmp_path: Path
-) -> None:
-    port = http_server.server_address[1]
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(png_bytes())
-    fetcher = AssetFetcher(logo_path=str(logo))
-
-    style = fetcher.fetch((DOCUMENTS_DIR / "style.css").as_uri())
-    assert style.read() == (DOCUMENTS_DIR / "style.css").read_bytes()
-    assert style.content_type == "text/css"
-    image = fetcher.fetch(logo.as_uri())
-    assert image.read() == logo.read_bytes() and image.content_type == "image/png"
-
-    refused = [
-        "file:///etc/passwd",
-        "file:///etc/hosts",
-        f"http://127.0.0.1:{port}/x.png",
-        f"https://127.0.0.1:{port}/x.png",
-        (DOCUMENTS_DIR / "labels.py").as_uri(),
-        DOCUMENTS_DIR.as_uri() + "/../pdf.py",
-        (DOCUMENTS_DIR / "missing.css").as_uri(),
-        (tmp_path / "other.png").as_uri(),
-        "file://evil.example.org/etc/passwd",
-        "data:text/css,body{}",
-    ]
-    for url in refused:
-        with pytest.raises(PermissionError):
-            fetcher.fetch(url)
-    assert http_server.paths == []  # type: ignore[attr-defined]
-
-
-def test_an_invoice_with_a_logo_shows_it(tmp_path: Path) -> None:
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(png_bytes())
-    company = make_company(str(logo))
-
-    pdf = render_pdf(build_piece_html(make_piece(), make_contact(), company), logo_path=company.logo_path)
-
-    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
-
-
-def test_html_in_a_contact_name_is_escaped() -> None:
-    contact = make_contact(name="<b>Evil</b> & Co <script>alert(1)</script>")
-
-    html = build_piece_html(make_piece(), contact, make_company())
-
-    assert "<b>Evil</b>" not in html and "<script>" not in html
-    assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in html
-    assert "<b>Evil</b> & Co <script>alert(1)</script>" in pdf_pages(render_pdf(html))[0]
 
 
 # ---- file names and the pool --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from batchmail.domain.language import Language
 from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
 from batchmail.domain.summaries import AgeBucket, EntryKind, aged_balance, consumption, statement
 from batchmail.errors import InvalidInput
-from tests.documents.test_pdf import make_company, pdf_pages
+from tests.documents.pdfkit import make_company, pdf_pages
 
 D = Decimal
 JEANNE = Contact(id=1, name="Jeanne Martin", company="Boulangerie Martin", language=Language.fr)

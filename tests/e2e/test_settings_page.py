@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pypdf import PdfReader
 
-from tests.documents.test_pdf import near, page_colours, pdf_pages, png_bytes
+from tests.documents.pdfkit import near, page_colours, pdf_pages, png_bytes
 from tests.e2e.conftest import Cli
 
 FOOTER = "Membre d'une association agréée, règlement par chèque accepté"

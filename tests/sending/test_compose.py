@@ -1,5 +1,5 @@
-"""Composing a batch: one mail per piece or per recipient, ZIP or not, one single address, every keyword filled in
-French and English, and nothing a contact's name or a template holds ever reaching the headers or the HTML raw."""
+"""Composing a batch: one mail per piece or per recipient, ZIP or not, one single address, and nothing a contact's
+name or a template holds ever reaching the headers or the HTML raw."""
 
 from __future__ import annotations
 
@@ -7,111 +7,38 @@ import asyncio
 import dataclasses
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
-from datetime import date
-from decimal import Decimal
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
 from batchmail.documents.pdf import PdfRenderer
-from batchmail.domain.company import IssuingCompany, SenderAddress
+from batchmail.domain.company import SenderAddress
 from batchmail.domain.contacts import Contact
-from batchmail.domain.keywords import KEYWORDS
-from batchmail.domain.language import Language
-from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Status
+from batchmail.domain.pieces import Piece, Status
 from batchmail.errors import InvalidAddress
-from batchmail.sending.compose import Composition, Grouping, SendOptions, WarningCode, compose
+from batchmail.sending.compose import Grouping, SendOptions, WarningCode, compose
 from batchmail.sending.message import envelope_recipients, to_mime
 from batchmail.sending.templates import MessageTemplate
-
-NNBSP, NBSP = "\u202f", "\xa0"  # Babel's French thousands separator and the space before "€"
-TODAY = date(2026, 11, 24)
-COMPANY = IssuingCompany(name="Rhône Maintenance Équipements", email="contact@rhone.example.fr")
-SENDER = SenderAddress(email="facturation@rhone.example.fr", display_name="Rhône Maintenance")
-JEAN = Contact(id=1, name="Jean Dupont", company="ACME SARL", emails=["jean@acme.example.fr"])
-MARY = Contact(id=2, name="Mary Smith", company="Smith Ltd", emails=["mary@smith.example.co.uk"], language=Language.en)
-CONTACTS = {c.id: c for c in (JEAN, MARY)}
-
-
-def line(quantity: str, price: str, vat: str) -> Line:
-    return Line(description="Travaux", quantity=Decimal(quantity), unit_price=Decimal(price), vat_rate=Decimal(vat))
-
-
-def piece(piece_id: int, number: str, day: date, lines: list[Line], **changes: object) -> Piece:
-    values: dict[str, object] = {
-        "id": piece_id,
-        "number": number,
-        "type": PieceType.invoice,
-        "date": day,
-        "contact_id": JEAN.id,
-        "status": Status.validated,
-        "lines": lines,
-    }
-    values.update(changes)
-    return Piece(**values)  # type: ignore[arg-type]
-
-
-# Jean's: 2 x 500.00 at 20 %: 1 200.00 incl. tax, 200.00 paid, 1 000.00 due.
-FA10 = piece(
-    10,
-    "FA-2026-00010",
-    date(2026, 3, 5),
-    [line("2", "500.00", "20")],
-    due_date=date(2026, 4, 4),
-    payments=[Payment(date=date(2026, 3, 10), amount=Decimal("200.00"))],
+from tests.sending.composekit import (
+    AV2,
+    BATCH,
+    COMPANY,
+    CONTACTS,
+    FA9,
+    FA10,
+    FA20,
+    FA21,
+    JEAN,
+    MARY,
+    NBSP,
+    NNBSP,
+    SENDER,
+    CountingRenderer,
+    attachment_names,
+    options,
+    parsed,
+    run,
 )
-# 99.99 at 5.5 %: VAT 5.49945 -> 5.50, 105.49 incl. tax, all due.
-FA9 = piece(9, "FA-2026-00009", date(2026, 3, 1), [line("1", "99.99", "5.5")], due_date=date(2026, 3, 31))
-# A credit note of 50.00 at 20 %: 60.00, which reduces what Jean owes.
-AV2 = piece(2, "AV-2026-00002", date(2026, 3, 2), [line("1", "50.00", "20")], type=PieceType.credit_note)
-# Mary's, both dated 2 November: 1 234.50 at 20 % = 1 481.40, 481.40 paid; 3 x 10.00 at 20 % = 36.00.
-FA20 = piece(
-    20,
-    "FA-2026-00020",
-    date(2026, 11, 2),
-    [line("1", "1234.50", "20")],
-    contact_id=MARY.id,
-    payments=[Payment(date=date(2026, 11, 3), amount=Decimal("481.40"))],
-)
-FA21 = piece(21, "FA-2026-00021", date(2026, 11, 2), [line("3", "10.00", "20")], contact_id=MARY.id)
-BATCH = [FA10, FA20, FA9, AV2, FA21]
-
-
-class CountingRenderer:
-    """A render_pdf for compose: bytes that name the piece, and a count of what was rendered."""
-
-    def __init__(self) -> None:
-        self.rendered: list[str] = []
-
-    async def __call__(self, piece: Piece, contact: Contact) -> bytes:
-        self.rendered.append(piece.number)
-        return f"%PDF-1.7 fake {piece.number} for {contact.name}".encode()
-
-
-def options(**changes: Any) -> SendOptions:
-    return SendOptions(sender=SENDER, today=TODAY, **changes)
-
-
-async def run(
-    pieces: Sequence[Piece] = BATCH, contacts: Mapping[int, Contact] = CONTACTS, **changes: Any
-) -> tuple[Composition, CountingRenderer]:
-    renderer = CountingRenderer()
-    return await compose(pieces, contacts, COMPANY, options(**changes), renderer), renderer
-
-
-def parsed(composition: Composition, index: int = 0) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(to_mime(composition.drafts[index].message))
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def attachment_names(composition: Composition) -> list[list[str]]:
-    return [[a.filename for a in d.message.attachments] for d in composition.drafts]
 
 
 async def test_the_call_the_sender_makes_today_still_gives_one_mail_per_piece() -> None:
@@ -174,108 +101,6 @@ async def test_grouped_with_a_zip_named_after_the_documents_the_issuer_and_the_d
 
     mixed, _ = await run([FA10, AV2], grouping=Grouping.per_recipient, zip_attachments=True)
     assert attachment_names(mixed) == [["Documents_Rhone_Maintenance_Equipements_2026-11-24.zip"]]
-
-
-ALL_KEYWORDS_PERCENT = "\n".join(f"{name}=%{name}%" for name in KEYWORDS)
-ALL_KEYWORDS_JINJA = "\n".join(f"{name}={{{{ {name} }}}}" for name in KEYWORDS)
-TEMPLATES = {
-    Language.fr: MessageTemplate(name="tout", language=Language.fr, subject="%INTERVALLE_NUM_PIECES%", body=""),
-    Language.en: MessageTemplate(name="all", language=Language.en, subject="{{ INTERVALLE_NUM_PIECES }}", body=""),
-}
-
-
-def every_keyword(piece_type: PieceType, language: Language) -> MessageTemplate:
-    """A lookup giving, per language, a template of every keyword: % form in French, Jinja form in English."""
-    body = ALL_KEYWORDS_PERCENT if language is Language.fr else ALL_KEYWORDS_JINJA
-    return dataclasses.replace(TEMPLATES[language], body=body)
-
-
-async def test_every_keyword_of_a_grouped_mail_in_french() -> None:
-    result, _ = await run([FA10, FA9, AV2], grouping=Grouping.per_recipient, templates=every_keyword)
-
-    assert result.drafts[0].message.subject == "AV-2026-00002 – FA-2026-00010"
-    assert result.drafts[0].message.text_body.split("\n") == [
-        "NUMFACT=AV-2026-00002",  # the first piece by number
-        "DATEFACT=02/03/2026",
-        "TYPEDOC=Avoir",
-        "NOMCLIENT=Jean Dupont",
-        "SOCIETE=ACME SARL",
-        f"MONTANT_TTC=60,00{NBSP}€",
-        f"SOLDE=60,00{NBSP}€",
-        "ECHEANCE=",  # the credit note has no due date
-        "INTERVALLE_NUM_PIECES=AV-2026-00002 – FA-2026-00010",
-        "INTERVALLE_DT_PIECES=01/03/2026 – 05/03/2026",
-        f"MONTANT_TOTAL_TTC=1{NNBSP}245,49{NBSP}€",  # 1 200.00 + 105.49 - 60.00
-        f"LISTE_PIECES_AVECSOLDE=- Facture FA-2026-00009 du 01/03/2026 – solde : 105,49{NBSP}€",
-        f"- Avoir AV-2026-00002 du 02/03/2026 – solde : -60,00{NBSP}€",
-        f"- Facture FA-2026-00010 du 05/03/2026 – solde : 1{NNBSP}000,00{NBSP}€",
-        f"MONTANT_TOTAL_TTC_SOLDE=1{NNBSP}045,49{NBSP}€",  # 1 000.00 + 105.49 - 60.00
-        "SOCIETE_EMETTRICE=Rhône Maintenance Équipements",
-    ]
-
-
-async def test_every_keyword_of_a_grouped_mail_in_english() -> None:
-    english_jean = dataclasses.replace(JEAN, language=Language.en)
-    result, _ = await run([FA10, FA9, AV2], {1: english_jean}, grouping=Grouping.per_recipient, templates=every_keyword)
-
-    assert result.drafts[0].message.text_body.split("\n") == [
-        "NUMFACT=AV-2026-00002",
-        "DATEFACT=02/03/2026",
-        "TYPEDOC=Credit note",
-        "NOMCLIENT=Jean Dupont",
-        "SOCIETE=ACME SARL",
-        "MONTANT_TTC=€60.00",
-        "SOLDE=€60.00",
-        "ECHEANCE=",
-        "INTERVALLE_NUM_PIECES=AV-2026-00002 – FA-2026-00010",
-        "INTERVALLE_DT_PIECES=01/03/2026 – 05/03/2026",
-        "MONTANT_TOTAL_TTC=€1,245.49",
-        "LISTE_PIECES_AVECSOLDE=- Invoice FA-2026-00009 of 01/03/2026 – balance due: €105.49",
-        "- Credit note AV-2026-00002 of 02/03/2026 – balance due: -€60.00",
-        "- Invoice FA-2026-00010 of 05/03/2026 – balance due: €1,000.00",
-        "MONTANT_TOTAL_TTC_SOLDE=€1,045.49",
-        "SOCIETE_EMETTRICE=Rhône Maintenance Équipements",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("language", "expected"),
-    [
-        (
-            Language.en,
-            [
-                "02/11/2026",  # both pieces of the same day: one date, not a range
-                "FA-2026-00020 – FA-2026-00021",
-                "€1,517.40",  # 1 481.40 + 36.00
-                "- Invoice FA-2026-00020 of 02/11/2026 – balance due: €1,000.00",
-                "- Invoice FA-2026-00021 of 02/11/2026 – balance due: €36.00",
-                "€1,036.00",  # 1 000.00 + 36.00
-            ],
-        ),
-        (
-            Language.fr,
-            [
-                "02/11/2026",
-                "FA-2026-00020 – FA-2026-00021",
-                f"1{NNBSP}517,40{NBSP}€",
-                f"- Facture FA-2026-00020 du 02/11/2026 – solde : 1{NNBSP}000,00{NBSP}€",
-                f"- Facture FA-2026-00021 du 02/11/2026 – solde : 36,00{NBSP}€",
-                f"1{NNBSP}036,00{NBSP}€",
-            ],
-        ),
-    ],
-)
-async def test_multi_piece_keywords_with_equal_dates(language: Language, expected: list[str]) -> None:
-    mary = dataclasses.replace(MARY, language=language)
-    body = (
-        "%INTERVALLE_DT_PIECES%\n%INTERVALLE_NUM_PIECES%\n%MONTANT_TOTAL_TTC%\n"
-        "%LISTE_PIECES_AVECSOLDE%\n%MONTANT_TOTAL_TTC_SOLDE%"
-    )
-    forced = MessageTemplate(name="relevé", language=language, subject="%SOCIETE%", body=body)
-    result, _ = await run([FA21, FA20], {2: mary}, grouping=Grouping.per_recipient, template=forced)
-
-    assert result.drafts[0].message.text_body.split("\n") == expected
-    assert result.drafts[0].message.subject == "Smith Ltd"
 
 
 async def test_one_single_address_receives_every_mail_even_for_a_contact_without_one() -> None:

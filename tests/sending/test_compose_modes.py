@@ -26,7 +26,7 @@ from batchmail.sending.message import content_hash, envelope_recipients
 from batchmail.sending.templates import MessageTemplate
 from batchmail.wiring import wire
 from storage.stores import open_stores
-from tests.sending.test_compose import (
+from tests.sending.composekit import (
     COMPANY,
     CONTACTS,
     FA9,

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from batchmail.errors import InvalidAddress
+from batchmail.errors import InvalidAddress, InvalidInput
 from batchmail.sending.message import (
     Attachment,
     OutgoingMessage,
@@ -221,5 +221,5 @@ def test_headers_written_as_given_are_what_the_default_policy_writes(msg: Outgoi
     "bad", ["<>", "no-brackets@acme.fr", "<no-at-sign>", "<a@b> <c@d>", "<a@b>\r\nBcc: x@evil.test"]
 )
 def test_a_malformed_message_id_is_refused(bad: str) -> None:
-    with pytest.raises(InvalidAddress):
+    with pytest.raises(InvalidInput, match="Message-ID"):
         to_mime(message(message_id=bad))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 
@@ -87,3 +87,10 @@ def test_the_reason_a_mail_is_held_back_says_when_and_how_to_send_it_anyway() ->
     assert "may already have been sent" in duplicate_reason(entry)
     entry.state = OutboxState.retry_waiting
     assert "already in the queue" in duplicate_reason(entry)
+
+
+def test_a_retry_waits_at_least_as_long_as_the_server_asked() -> None:
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert next_retry(1, now, asked=timedelta(hours=2)) == now + timedelta(hours=2)
+    assert next_retry(1, now, asked=timedelta(seconds=5)) == next_retry(1, now) == now + timedelta(minutes=1)
+    assert next_retry(MAX_ATTEMPTS, now, asked=timedelta(hours=2)) is None  # the tries are spent all the same

@@ -18,7 +18,8 @@ from batchmail.sending.report import BatchReport
 from batchmail.wiring import App
 from storage.stores import Stores
 from tests.sendkit import SENDER, address, fill, send, services_and_stores, store_account
-from tests.servers.brevo import API_KEY, BrevoServer, brevo_server
+from tests.servers.brevo import API_KEY, SEND_PATH, BrevoServer, brevo_server
+from tests.servers.httpd import Reply
 
 
 @pytest.fixture
@@ -125,3 +126,23 @@ def test_the_report_says_when_the_accounts_pace_sets_the_end(
     report.estimate_end(now + end_in, now)
     assert report.paced is paced
     assert report.to_json()["pace"] == {"per_minute": per_minute, "per_day": per_day, "holds_the_batch": paced}
+
+
+async def test_a_mail_brevo_asks_to_hold_waits_as_long_as_asked_and_keeps_the_answer(
+    opened: tuple[App, Stores], brevo: BrevoServer
+) -> None:
+    app, stores = opened
+    brevo.fail_next(
+        SEND_PATH,
+        Reply(status=429, body={"code": "too_many_requests", "message": "Slow down"}, headers={"Retry-After": "3600"}),
+    )
+    before = local_now()
+    report = await send(app, (await app.workspace.matching_ids(Criteria()))[:1])
+    [row] = report.rows.values()
+    assert row.state is OutboxState.retry_waiting and row.code == 429
+    assert row.next_try is not None and row.next_try >= before + timedelta(hours=1)
+    entry = stores.outbox.get(row.entry_id)
+    assert (entry.last_code, entry.last_answer) == (429, "Slow down")
+    assert "asks to wait 3600 s" in entry.last_error
+    [queued] = await app.queue.list()
+    assert queued.entry.last_answer == "Slow down"  # what the queue's detail shows as the server's words

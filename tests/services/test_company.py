@@ -22,7 +22,7 @@ from batchmail.services.company import BRANDING_DIR, LOGO_MAX_BYTES, LogoKind, s
 from batchmail.services.company_form import EDITABLE_FIELDS, Problem, company_form
 from batchmail.wiring import App, open_app
 from storage.stores import open_stores
-from tests.documents.test_pdf import near, page_colours, pdf_pages, png_bytes
+from tests.documents.pdfkit import near, page_colours, pdf_pages, png_bytes
 from ui.labels import settings as settings_words
 
 SVG_ROOT = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"><rect width="8" height="4"/></svg>'

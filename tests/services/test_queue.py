@@ -128,6 +128,7 @@ async def test_a_failed_mail_gets_a_new_address_and_goes_on_retry(
     report = await send(app, await all_ids(app))
     [failed] = await app.queue.list([OutboxState.failed])
     assert failed.entry.recipients == [address(2)] and "No such user" in failed.entry.last_error
+    assert (failed.entry.last_code, failed.entry.last_answer) == (550, "5.1.1 No such user here")
     assert failed.numbers == (report.rows[failed.entry.id].numbers)
 
     with pytest.raises(InvalidAddress):

@@ -18,7 +18,7 @@ from batchmail.sending.templates import MessageTemplate, ProblemKind, default_te
 from batchmail.services.templates import Origin
 from batchmail.wiring import App, wire
 from storage.stores import Stores, open_stores
-from tests.sending.test_compose import AV2, FA10, FA20, FA21, JEAN, MARY, NBSP, NNBSP, SENDER, TODAY, CountingRenderer
+from tests.sending.composekit import AV2, FA10, FA20, FA21, JEAN, MARY, NBSP, NNBSP, SENDER, TODAY, CountingRenderer
 
 FR_INVOICE = MessageTemplate(
     name="Facture FR", piece_type=PieceType.invoice, language=Language.fr, subject="Facture %NUMFACT%", body="Bonjour"

@@ -37,9 +37,13 @@ def test_another_process_cannot_open_it_either(tmp_path: Path) -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with open_stores(tmp_path):
-        run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env)
+        run = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env, check=False
+        )
     assert run.stdout.startswith(f"locked: {tmp_path}: in use by another BatchMail process"), run.stderr
-    run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env, check=False
+    )
     assert run.returncode == 0 and run.stdout == ""
 
 

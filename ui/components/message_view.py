@@ -12,12 +12,14 @@ from batchmail.sending.preview import PlannedMessage
 from ui import i18n
 from ui.components.report import warning_text
 
+_MB = 1_000_000
+
 
 def size_text(size: int) -> str:
     """ "840 Ko", "12,5 Mo": decimal units, as mail providers state their limits."""
-    if size < 1_000_000:
+    if size < _MB:
         return i18n.t("preview.size.kb", size=i18n.number(max(1, round(size / 1_000))))
-    megabytes = (Decimal(size) / 1_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    megabytes = (Decimal(size) / _MB).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return i18n.t("preview.size.mb", size=i18n.number(megabytes))
 
 

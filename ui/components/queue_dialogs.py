@@ -87,6 +87,7 @@ def detail_dialog(item: QueueItem, *, on_retry: RowAction, on_address: RowAction
                 ("created", i18n.moment(entry.created_at), ""),
                 ("attempts", i18n.number(entry.attempts), "queue-detail-attempts"),
                 ("answer", answer, "queue-detail-answer"),
+                ("server_text", entry.last_answer, "queue-detail-server-text"),
                 ("next_try", i18n.moment(entry.next_try) if entry.next_try else "", ""),
                 ("message_id", entry.message_id, "queue-detail-message-id"),
                 ("batch", entry.batch_id, ""),

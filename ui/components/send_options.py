@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from nicegui import events, ui
 
+from batchmail.domain.addresses import address_problem
 from batchmail.domain.company import SenderAddress
-from batchmail.sending.choices import SendChoices, address_error
+from batchmail.sending.choices import SendChoices
 from batchmail.sending.compose import Grouping
 from batchmail.sending.message import Attachment
 from ui import i18n
@@ -122,5 +123,5 @@ class SendOptionsForm:
 
 def _single_recipient_problem(value: str | None) -> str | None:
     text = (value or "").strip()
-    error = address_error(text) if text else ""
+    error = address_problem(text) if text else ""
     return i18n.t("send.single.invalid", error=error) if error else None

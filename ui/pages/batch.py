@@ -14,9 +14,9 @@ from ui.components.batch_panel import BatchPanel
 from ui.components.drawers import Drawers
 from ui.components.piece_grid import add_script
 from ui.components.selection_panel import SelectionPanel, warm_up
-from ui.components.treatment_area import treatment_area
 from ui.jobs import Jobs
 from ui.layout import frame
+from ui.treatments.area import treatment_area
 from ui.treatments.base import WorkspaceContext
 
 # The first filter runs before the page is sent; over a hundred thousand pieces it may take a second (less once

@@ -43,8 +43,8 @@ TREATMENT = Treatment(key=KEY, label_key="treatment.print", icon="print", build=
 
 def default_period(today: date) -> tuple[date, date]:
     """The last twelve months, this one included: from the first day of the month eleven months back to today."""
-    year, month = (today.year, 1) if today.month == 12 else (today.year - 1, today.month + 1)
-    return date(year, month, 1), today
+    year, month = divmod(today.year * 12 + today.month - 12, 12)  # eleven months back, months counted from 0
+    return date(year, month + 1, 1), today
 
 
 class PrintPanel:

@@ -1,7 +1,7 @@
 """Sending through Brevo's transactional API (POST /v3/smtp/email), and polling what became of the messages.
 
 Brevo takes a structured message, not MIME: `brevo_payload` reads it back from the MIME ``to_mime`` made, and
-refuses (PermanentFailure naming it) what Brevo cannot carry.
+refuses (UnsupportedFeature, a permanent failure, naming it) what Brevo cannot carry.
 
 Every request carries an ``idempotencyKey`` made from the message's Message-ID, so a retry after an uncertain
 failure is not sent twice as long as Brevo remembers the key (15 to 30 minutes, per its documentation).
@@ -25,12 +25,13 @@ from batchmail.errors import (
     PermanentFailure,
     SendFailure,
     TemporaryFailure,
+    UnsupportedFeature,
 )
 from batchmail.sending.accounts import Account
 from batchmail.sending.delivery_events import DeliveryEvent, DeliveryEventKind, provider_reply
 from batchmail.sending.transports.base import SendResult, Transport, TransportSession
-from batchmail.sending.transports.brevo_payload import UnsupportedByBrevo, brevo_payload
-from batchmail.sending.transports.http_api import api_url, json_body, retry_after, tracked_request
+from batchmail.sending.transports.brevo_payload import brevo_payload
+from batchmail.sending.transports.http_api import api_url, json_body, retry_after, tracked_request, waiting
 
 BREVO_API = "https://api.brevo.com/v3"
 SEND_PATH = "/smtp/email"
@@ -120,19 +121,28 @@ class BrevoTransport(Transport):
 
     def failure(self, response: httpx.Response, body: dict[str, Any], recipients: list[str]) -> SendFailure:
         status = response.status_code
-        text = f"Brevo: {body.get('message') or response.reason_phrase} ({body.get('code', status)})"
+        said = str(body.get("message") or response.reason_phrase)
+        text = f"Brevo: {said} ({body.get('code', status)})"
+        delay = retry_after(response)
         kind: type[SendFailure]
         if status in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             kind, text = AuthenticationFailed, f"{text}: check the account's API key"
         elif status == httpx.codes.PAYMENT_REQUIRED:  # out of credits: no other message would go either
             kind, text = AuthenticationFailed, f"{text}: the Brevo account has no sending credits left"
-        elif status == httpx.codes.TOO_MANY_REQUESTS or status >= 500:
-            kind, text = TemporaryFailure, text + retry_after(response)
-        elif 400 <= status < 500:
+        elif status == httpx.codes.TOO_MANY_REQUESTS or httpx.codes.is_server_error(status):
+            kind, text = TemporaryFailure, text + waiting(delay)
+        elif httpx.codes.is_client_error(status):
             kind = PermanentFailure
         else:
             kind = TemporaryFailure
-        return kind(text, transport=self.name, recipient=", ".join(recipients), code=status)
+        return kind(
+            text,
+            transport=self.name,
+            recipient=", ".join(recipients),
+            code=status,
+            server_text=said,
+            retry_after=delay if kind is TemporaryFailure else None,
+        )
 
 
 class _BrevoSession(TransportSession):
@@ -146,8 +156,8 @@ class _BrevoSession(TransportSession):
             raise PermanentFailure("the message has no recipient", transport=t.name)
         try:
             payload = await asyncio.to_thread(brevo_payload, mime, recipients, tags=t.tags)
-        except UnsupportedByBrevo as err:
-            raise PermanentFailure(str(err), transport=t.name, recipient=", ".join(recipients)) from err
+        except UnsupportedFeature as err:
+            raise UnsupportedFeature(err.reason, transport=t.name, recipient=", ".join(recipients)) from err
         response = await tracked_request(
             self._client,
             "POST",

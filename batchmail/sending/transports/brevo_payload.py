@@ -1,7 +1,7 @@
 """A Brevo transactional email, read back from the MIME message ``to_mime`` made, so every transport sends the
 same message.
 
-What Brevo cannot carry is refused (UnsupportedByBrevo naming it), never dropped, as django-anymail's Brevo backend
+What Brevo cannot carry is refused (UnsupportedFeature naming it), never dropped, as django-anymail's Brevo backend
 does: several Reply-To addresses, several HTML bodies, inline parts, attachment types Brevo refuses, non-ASCII
 custom headers (Brevo sends them as raw 8-bit). Brevo writes its own Message-ID and Date. A message without an
 HTML body gets its text, escaped, as HTML: Brevo requires ``htmlContent``.
@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from batchmail.errors import UnsupportedFeature
 from batchmail.sending.transports.http_api import blind_recipients
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("3f6a4f0e-6b1d-4c55-9a51-0c2a8d6f4b21")
@@ -43,23 +44,19 @@ _OWN_HEADERS = frozenset(
 _SPECIALS = set('()<>[]:;@\\,."')
 
 
-class UnsupportedByBrevo(ValueError):
-    """The message holds something Brevo's API cannot carry."""
-
-
 def brevo_payload(mime: bytes, recipients: list[str], *, tags: Sequence[str] = ()) -> bytes:
     """The JSON body of POST /smtp/email for the MIME message `mime` sent to `recipients` (Bcc included)."""
     message = BytesParser(policy=policy.default).parsebytes(mime)
     assert isinstance(message, EmailMessage)
     senders = _addresses(message, "From")
     if len(senders) != 1:
-        raise UnsupportedByBrevo(f"Brevo sends from exactly one address, not {len(senders)}")
+        raise UnsupportedFeature(f"Brevo sends from exactly one address, not {len(senders)}")
     to, cc = _addresses(message, "To"), _addresses(message, "Cc")
     if not to:
-        raise UnsupportedByBrevo("Brevo needs at least one To recipient")
+        raise UnsupportedFeature("Brevo needs at least one To recipient")
     missing = {a.addr_spec.lower() for a in (*to, *cc)} - {r.strip().lower() for r in recipients}
     if missing:
-        raise UnsupportedByBrevo(f"Brevo sends to every To and Cc address, and the envelope leaves out {missing}")
+        raise UnsupportedFeature(f"Brevo sends to every To and Cc address, and the envelope leaves out {missing}")
     payload: dict[str, Any] = {
         "sender": _contact(senders[0]),
         "to": [_contact(a) for a in to],
@@ -73,7 +70,7 @@ def brevo_payload(mime: bytes, recipients: list[str], *, tags: Sequence[str] = (
         payload["bcc"] = [{"email": address} for address in bcc]
     reply_to = _addresses(message, "Reply-To")
     if len(reply_to) > 1:
-        raise UnsupportedByBrevo("Brevo takes one Reply-To address, not several")
+        raise UnsupportedFeature("Brevo takes one Reply-To address, not several")
     if reply_to:
         payload["replyTo"] = _contact(reply_to[0])
     payload.update(_bodies(message))
@@ -113,7 +110,7 @@ def _custom_headers(message: EmailMessage) -> dict[str, str]:
             continue
         text = str(value)
         if not text.isascii():
-            raise UnsupportedByBrevo(f"Brevo would send the {name} header unencoded: it holds non-ASCII characters")
+            raise UnsupportedFeature(f"Brevo would send the {name} header unencoded: it holds non-ASCII characters")
         headers[name] = text
     return headers
 
@@ -121,7 +118,7 @@ def _custom_headers(message: EmailMessage) -> dict[str, str]:
 def _bodies(message: EmailMessage) -> dict[str, str]:
     html_parts = [p for p in message.walk() if p.get_content_type() == "text/html" and not p.is_attachment()]
     if len(html_parts) > 1:
-        raise UnsupportedByBrevo("Brevo takes one HTML body, and this message has several")
+        raise UnsupportedFeature("Brevo takes one HTML body, and this message has several")
     plain = message.get_body(preferencelist=("plain",))
     text = _text(plain) if plain is not None else ""
     if html_parts:
@@ -129,7 +126,7 @@ def _bodies(message: EmailMessage) -> dict[str, str]:
     elif plain is not None:
         markup = f'<pre style="font-family: inherit; white-space: pre-wrap">{html.escape(text)}</pre>'
     else:
-        raise UnsupportedByBrevo("the message has neither a text nor an HTML body")
+        raise UnsupportedFeature("the message has neither a text nor an HTML body")
     return {"textContent": text, "htmlContent": markup} if plain is not None else {"htmlContent": markup}
 
 
@@ -141,10 +138,10 @@ def _text(part: MIMEPart) -> str:
 def _attachment(part: EmailMessage) -> dict[str, str]:
     name = part.get_filename() or ""
     if part.get_content_disposition() == "inline" or part.get("Content-ID"):
-        raise UnsupportedByBrevo(f"Brevo cannot send inline parts ({name or part.get_content_type()})")
+        raise UnsupportedFeature(f"Brevo cannot send inline parts ({name or part.get_content_type()})")
     extension = PurePath(name).suffix.lower().lstrip(".")
     if extension not in ATTACHMENT_EXTENSIONS:
-        raise UnsupportedByBrevo(f"Brevo refuses attachments of type {extension or 'unknown'!r} ({name or 'no name'})")
+        raise UnsupportedFeature(f"Brevo refuses attachments of type {extension or 'unknown'!r} ({name or 'no name'})")
     content = part.get_payload(decode=True)
     assert isinstance(content, bytes)
     return {"name": name, "content": base64.b64encode(content).decode("ascii")}

@@ -34,6 +34,7 @@ from batchmail.sending.transports.http_api import (
     json_body,
     retry_after,
     tracked_request,
+    waiting,
 )
 from batchmail.sending.transports.smtp import SmtpTransport
 
@@ -117,20 +118,32 @@ class GmailApiTransport(Transport):
             )
         error = body.get("error")
         error = error if isinstance(error, dict) else {}
-        message = str(error.get("message") or response.reason_phrase)
+        said = str(error.get("message") or response.reason_phrase)
         reasons = {str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)}
+        delay = retry_after(response)
         kind: type[SendFailure]
         if status == httpx.codes.UNAUTHORIZED:
-            kind, message = AuthenticationFailed, f"Google refused a freshly renewed access token: {message}"
-        elif status == httpx.codes.TOO_MANY_REQUESTS or status >= 500 or (status == 403 and reasons & _RATE_REASONS):
-            kind, message = TemporaryFailure, f"Gmail asks to slow down or failed: {message}{retry_after(response)}"
+            kind, message = AuthenticationFailed, f"Google refused a freshly renewed access token: {said}"
+        elif (
+            status == httpx.codes.TOO_MANY_REQUESTS
+            or httpx.codes.is_server_error(status)
+            or (status == httpx.codes.FORBIDDEN and reasons & _RATE_REASONS)
+        ):
+            kind, message = TemporaryFailure, f"Gmail asks to slow down or failed: {said}{waiting(delay)}"
         elif status == httpx.codes.FORBIDDEN:  # a missing scope or a Workspace policy: no message would go
-            kind, message = AuthenticationFailed, f"Gmail refused to send for this account: {message}"
-        elif 400 <= status < 500:
-            kind, message = PermanentFailure, f"Gmail refused the message: {message}"
+            kind, message = AuthenticationFailed, f"Gmail refused to send for this account: {said}"
+        elif httpx.codes.is_client_error(status):
+            kind, message = PermanentFailure, f"Gmail refused the message: {said}"
         else:
-            kind, message = TemporaryFailure, f"unexpected answer from Gmail: {message}"
-        raise kind(message, transport=self.name, recipient=", ".join(recipients), code=status)
+            kind, message = TemporaryFailure, f"unexpected answer from Gmail: {said}"
+        raise kind(
+            message,
+            transport=self.name,
+            recipient=", ".join(recipients),
+            code=status,
+            server_text=said,
+            retry_after=delay if kind is TemporaryFailure else None,
+        )
 
 
 class _GmailApiSession(TransportSession):
@@ -202,6 +215,7 @@ class GmailSmtpTransport(SmtpTransport):
                 AuthenticationFailed,
                 f"{self.host}:{self.port} refused the XOAUTH2 login of {self.user}: {err.message}",
                 code=err.code,
+                server_text=err.message,
             ) from err
         except (SMTPException, OSError) as err:
             smtp.close()

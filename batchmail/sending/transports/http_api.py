@@ -9,9 +9,10 @@ reports each phase of a request through its ``trace`` extension, which tells the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,10 +104,24 @@ def json_body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def retry_after(response: httpx.Response) -> str:
-    """ " (wait N s)" when the server said how long to wait, else ""."""
+def retry_after(response: httpx.Response, *, now: datetime | None = None) -> timedelta | None:
+    """How long the server asked to wait before trying again (its Retry-After header, in seconds or as an HTTP
+    date), or None when it did not say."""
     value = response.headers.get("retry-after", "").strip()
-    return f" (the server asks to wait {value} s)" if value.isdigit() else ""
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if until.tzinfo is None:
+        return None
+    return max(until - (now or datetime.now(UTC)), timedelta(0))
+
+
+def waiting(delay: timedelta | None) -> str:
+    """ " (the server asks to wait N s)" for a reason, or "" without a delay."""
+    return f" (the server asks to wait {delay.total_seconds():.0f} s)" if delay is not None else ""
 
 
 def headers_of(mime: bytes) -> Message:

@@ -30,6 +30,7 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from batchmail.errors import (
     AuthenticationFailed,
+    BatchMailError,
     ConfigurationError,
     DeliveryUncertain,
     PermanentFailure,
@@ -39,6 +40,7 @@ from batchmail.errors import (
 from batchmail.sending.accounts import Account, SmtpSecurity
 from batchmail.sending.transports.base import SendResult, Transport, TransportSession
 
+PERMANENT_CODES = range(500, 600)  # SMTP replies that will not change on a retry
 DEFAULT_PORTS = {SmtpSecurity.starttls: 587, SmtpSecurity.tls: 465, SmtpSecurity.none: 25}
 
 
@@ -135,9 +137,10 @@ class SmtpTransport(Transport):
                 AuthenticationFailed,
                 f"{server} refused the login of {self.account.username}: {err.message}",
                 code=err.code,
+                server_text=err.message,
             )
         if isinstance(err, SMTPResponseException):
-            return self.by_code(err.code, f"{server} refused the connection: {err.message}")
+            return self.by_code(err.code, f"{server} refused the connection: {err.message}", server_text=err.message)
         if isinstance(err, SMTPTimeoutError):
             return self.failure(TemporaryFailure, f"{server} did not answer within {self.account.timeout_seconds} s")
         if isinstance(err, OSError):  # SMTPConnectError and SMTPServerDisconnected included
@@ -146,22 +149,33 @@ class SmtpTransport(Transport):
         return self.failure(AuthenticationFailed, f"{server}: {err}")
 
     def failure(
-        self, kind: type[SendFailure], reason: str, *, code: int | None = None, recipients: list[str] | None = None
+        self,
+        kind: type[SendFailure],
+        reason: str,
+        *,
+        code: int | None = None,
+        recipients: list[str] | None = None,
+        server_text: str = "",
     ) -> SendFailure:
-        return kind(reason, transport=self.name, recipient=", ".join(recipients or []), code=code)
+        """A failure of this transport; `server_text` is the server's own reply, when it gave one."""
+        recipient = ", ".join(recipients or [])
+        return kind(reason, transport=self.name, recipient=recipient, code=code, server_text=server_text)
 
-    def by_code(self, code: int, reason: str, recipients: list[str] | None = None) -> SendFailure:
-        kind = PermanentFailure if 500 <= code < 600 else TemporaryFailure
-        return self.failure(kind, reason, code=code, recipients=recipients)
+    def by_code(
+        self, code: int, reason: str, recipients: list[str] | None = None, *, server_text: str = ""
+    ) -> SendFailure:
+        kind = PermanentFailure if code in PERMANENT_CODES else TemporaryFailure
+        return self.failure(kind, reason, code=code, recipients=recipients, server_text=server_text)
 
 
-class _StaleConnection(Exception):
+class _StaleConnection(BatchMailError):  # a signal between two methods, never raised out of this module
     """The reused connection was found dropped before anything of the message was sent."""
 
-    def __init__(self, reason: str, code: int | None = None) -> None:
+    def __init__(self, reason: str, code: int | None = None, server_text: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.server_text = server_text
 
 
 class _SmtpSession(TransportSession):
@@ -181,12 +195,12 @@ class _SmtpSession(TransportSession):
             except _StaleConnection as stale:
                 self._drop()
                 if not reused:
-                    raise t.failure(TemporaryFailure, stale.reason, code=stale.code, recipients=recipients) from stale
+                    raise _lost(t, stale, recipients) from stale
             try:  # the server dropped the connection since the last message: a new one, once
                 return await self._attempt(mime, sender, recipients, dsn)
             except _StaleConnection as stale:
                 self._drop()
-                raise t.failure(TemporaryFailure, stale.reason, code=stale.code, recipients=recipients) from stale
+                raise _lost(t, stale, recipients) from stale
 
     async def _attempt(self, mime: bytes, sender: str, recipients: list[str], dsn: bool) -> SendResult:
         if self._smtp is None or not self._smtp.is_connected:
@@ -237,9 +251,12 @@ class _Transaction:
             await self.smtp.mail(sender, options=options)
         except SMTPResponseException as err:
             if err.code == SMTPStatus.domain_unavailable:
-                raise _StaleConnection(f"the server closed the connection: {err.message}", err.code) from err
+                raise _StaleConnection(
+                    f"the server closed the connection: {err.message}", err.code, err.message
+                ) from err
             await self._reset()
-            raise self.t.by_code(err.code, f"the server refused the sender {sender}: {err.message}") from err
+            reason = f"the server refused the sender {sender}: {err.message}"
+            raise self.t.by_code(err.code, reason, server_text=err.message) from err
         except SMTPServerDisconnected as err:
             raise _StaleConnection(f"the connection was lost before the message was sent: {err}") from err
         except SMTPTimeoutError as err:
@@ -251,18 +268,19 @@ class _Transaction:
         accepted: list[str] = []
         refused: dict[str, str] = {}
         codes: dict[str, int] = {}
+        said: dict[str, str] = {}  # the server's own words for each refused recipient
         for recipient in self.recipients:
             try:
                 await self.smtp.rcpt(recipient, options=options)
             except SMTPRecipientRefused as err:
                 refused[recipient] = f"{err.code} {err.message}"
-                codes[recipient] = err.code
+                codes[recipient], said[recipient] = err.code, err.message
             except SMTPServerDisconnected as err:
                 raise self._lost_before_data(err) from err
             except SMTPTimeoutError as err:
                 raise self._timeout_before_data() from err
             except ValueError as err:
-                refused[recipient] = str(err)
+                refused[recipient] = said[recipient] = str(err)
                 codes[recipient] = 553
             else:
                 accepted.append(recipient)
@@ -270,10 +288,16 @@ class _Transaction:
             return accepted, refused
         await self._reset()
         details = "; ".join(f"{r}: {reply}" for r, reply in refused.items())
-        temporary = [r for r, code in codes.items() if code < 500]
-        code = codes[temporary[0]] if temporary else next(iter(codes.values()))
+        temporary = [r for r, code in codes.items() if code not in PERMANENT_CODES]
+        first = temporary[0] if temporary else next(iter(codes))
         kind = TemporaryFailure if temporary else PermanentFailure
-        raise self.t.failure(kind, f"every recipient was refused ({details})", code=code, recipients=self.recipients)
+        raise self.t.failure(
+            kind,
+            f"every recipient was refused ({details})",
+            code=codes[first],
+            recipients=self.recipients,
+            server_text=said[first],
+        )
 
     async def _data(self, mime: bytes) -> SMTPResponse:
         try:
@@ -284,7 +308,8 @@ class _Transaction:
             raise self._timeout_before_data() from err
         if start.code != SMTPStatus.start_input:
             await self._reset()
-            raise self.t.by_code(start.code, f"the server refused the message: {start.message}", self.recipients)
+            reason = f"the server refused the message: {start.message}"
+            raise self.t.by_code(start.code, reason, self.recipients, server_text=start.message)
         protocol = self.smtp.protocol
         payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(mime)) + b".\r\n"
         try:
@@ -308,7 +333,8 @@ class _Transaction:
         if reply.code != SMTPStatus.completed:
             if reply.code == SMTPStatus.domain_unavailable:
                 self.smtp.close()
-            raise self.t.by_code(reply.code, f"the server refused the message: {reply.message}", self.recipients)
+            reason = f"the server refused the message: {reply.message}"
+            raise self.t.by_code(reply.code, reason, self.recipients, server_text=reply.message)
         return reply
 
     def _lost_before_data(self, err: Exception) -> SendFailure:
@@ -327,6 +353,12 @@ class _Transaction:
         if self.smtp.is_connected:
             with contextlib.suppress(SMTPException, OSError):
                 await self.smtp.rset()
+
+
+def _lost(transport: SmtpTransport, stale: _StaleConnection, recipients: list[str]) -> SendFailure:
+    return transport.failure(
+        TemporaryFailure, stale.reason, code=stale.code, recipients=recipients, server_text=stale.server_text
+    )
 
 
 def _find_tls_error(err: BaseException) -> BaseException | None:

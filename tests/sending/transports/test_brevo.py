@@ -11,14 +11,21 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from batchmail.errors import AuthenticationFailed, DeliveryUncertain, PermanentFailure, SendFailure, TemporaryFailure
+from batchmail.errors import (
+    AuthenticationFailed,
+    DeliveryUncertain,
+    PermanentFailure,
+    SendFailure,
+    TemporaryFailure,
+    UnsupportedFeature,
+)
 from batchmail.sending.accounts import Account
 from batchmail.sending.delivery_events import DeliveryEventKind, provider_message_id
 from batchmail.sending.message import Attachment, OutgoingMessage, envelope_recipients, to_mime
 from batchmail.sending.transports import brevo
 from batchmail.sending.transports.base import SendResult
 from batchmail.sending.transports.brevo import BrevoTransport
-from batchmail.sending.transports.brevo_payload import UnsupportedByBrevo, brevo_payload
+from batchmail.sending.transports.brevo_payload import brevo_payload
 from tests.servers.brevo import API_KEY, SEND_PATH, BrevoServer, brevo_server
 from tests.servers.httpd import DROP, LOSE_REPLY, Reply
 
@@ -127,7 +134,28 @@ async def test_brevo_errors_become_failure_kinds(server: BrevoServer, reply: Rep
     assert type(raised.value) is kind
     if reply.body:
         assert reply.body["message"] in str(raised.value) and raised.value.code == reply.status
+        assert raised.value.server_text == reply.body["message"]  # the server's own words, as a field
     assert server.accepted == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "delay"),
+    [("600", timedelta(minutes=10)), ("Wed, 21 Oct 2099 07:28:00 GMT", None), ("soon", None), ("", None)],
+)
+async def test_the_delay_brevo_asks_for_is_a_field_of_the_failure(
+    server: BrevoServer, retry_after: str, delay: timedelta | None
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    server.fail_next(
+        SEND_PATH, Reply(status=429, body={"code": "too_many_requests", "message": "Slow"}, headers=headers)
+    )
+    with pytest.raises(TemporaryFailure) as raised:
+        await send_all(server.account(), invoice())
+    if retry_after.startswith("Wed"):  # an HTTP date: the time left until then
+        assert raised.value.retry_after is not None and raised.value.retry_after > timedelta(days=365)
+    else:
+        assert raised.value.retry_after == delay
+    assert ("asks to wait" in str(raised.value)) == (raised.value.retry_after is not None)
 
 
 async def test_a_wrong_api_key_fails_authentication(server: BrevoServer) -> None:
@@ -145,18 +173,19 @@ async def test_a_wrong_api_key_fails_authentication(server: BrevoServer) -> None
 async def test_what_brevo_cannot_carry_is_refused_before_posting(
     server: BrevoServer, changes: dict[str, object], refusal: str
 ) -> None:
-    with pytest.raises(PermanentFailure, match=refusal):
+    with pytest.raises(UnsupportedFeature, match=refusal) as raised:
         await send_all(server.account(), invoice(**changes))
+    assert isinstance(raised.value, PermanentFailure) and raised.value.transport == server.account().name
     assert server.requests == []
 
 
 def test_several_reply_to_and_non_ascii_headers_are_refused() -> None:
     mime = to_mime(invoice())
     two_replies = mime.replace(b"Subject:", b"Reply-To: a@x.test, b@x.test\r\nSubject:", 1)
-    with pytest.raises(UnsupportedByBrevo, match="one Reply-To"):
+    with pytest.raises(UnsupportedFeature, match="one Reply-To"):
         brevo_payload(two_replies, ["jean@acme.test"])
     accented = mime.replace(b"Subject:", "X-Note: reçu\r\nSubject:".encode(), 1)
-    with pytest.raises(UnsupportedByBrevo, match="X-Note"):
+    with pytest.raises(UnsupportedFeature, match="X-Note"):
         brevo_payload(accented, ["jean@acme.test"])
 
 
