@@ -16,26 +16,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from aiosmtplib import SMTPException
-
 from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany, SenderAddress, User
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound, SendFailure
 from batchmail.sending.accounts import MAILBOX_ACCOUNT, Account, AccountKind, GmailMode, SmtpSecurity, mailbox_account
 from batchmail.sending.delivery_events import DeliveryEvent
 from batchmail.sending.oauth import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI, GmailSecrets, authorize
-from batchmail.sending.transports import make_transport
+from batchmail.sending.transports import TransportContext, make_transport
 from batchmail.sending.transports.base import Transport
-from batchmail.sending.transports.brevo import BrevoTransport
 from batchmail.sending.transports.gmail import (
     GMAIL_SMTP_HOST,
-    GmailApiTransport,
-    GmailSmtpTransport,
-    make_gmail_transport,
 )
 from batchmail.sending.transports.http_api import api_url
-from batchmail.sending.transports.mailbox import MailboxTransport
-from batchmail.sending.transports.smtp import SmtpTransport, check_security
+from batchmail.sending.transports.smtp import check_security
 from batchmail.services.repositories import (
     AccountRepository,
     CompanyRepository,
@@ -216,7 +209,8 @@ class AccountService:
             api_base_url=api_base_url,
             max_message_bytes=BREVO_MAX_MESSAGE_BYTES,
         )
-        BrevoTransport(account, api_key.strip())  # refuses an API address that is not https
+        # Built once to refuse what could not work (an API address that is not https) before anything is stored.
+        make_transport(account, TransportContext(secret=api_key.strip(), mailbox_dir=self._mailbox_dir))
         await asyncio.to_thread(self._store, account, api_key.strip(), make_default)
         return account
 
@@ -231,27 +225,22 @@ class AccountService:
         return await asyncio.to_thread(run)
 
     async def transport(self, account: Account) -> Transport:
-        """The transport of `account`, with its secret; a Gmail account whose authorization Google revokes is
-        marked "reconnect needed" by it (the registry's factory cannot reach the store)."""
+        """The transport of `account`, with its secret; an account whose authorization the provider revokes (Gmail)
+        is marked "reconnect needed" through it."""
         secret = await asyncio.to_thread(self._secrets.get, secret_key(account.name))
-        if account.kind is AccountKind.gmail:
-            return make_gmail_transport(account, secret, on_revoked=lambda: self._mark_reconnect_needed(account.name))
-        return make_transport(account, secret=secret, mailbox_dir=self._mailbox_dir)
+        context = TransportContext(
+            secret=secret,
+            mailbox_dir=self._mailbox_dir,
+            on_revoked=lambda: self._mark_reconnect_needed(account.name),
+        )
+        return make_transport(account, context)
 
     async def test(self, name: str | None = None) -> AccountCheck:
         """Connect and authenticate without sending anything: SMTP EHLO and AUTH (XOAUTH2 for Gmail over SMTP), a
         renewal of Gmail's access token, Brevo's GET /account."""
         account = await self.get(name)
         try:
-            transport = await self.transport(account)
-            if isinstance(transport, SmtpTransport):
-                detail = await _check_smtp(transport)
-            elif isinstance(transport, GmailApiTransport | BrevoTransport):
-                detail = await transport.check()
-            elif isinstance(transport, MailboxTransport):
-                detail = f"the test mailbox: every mail becomes an .eml file in {transport.directory}, none leaves"
-            else:
-                raise ConfigurationError(f"account {account.name!r}: this kind of account cannot be tested")
+            detail = await (await self.transport(account)).check()
         except (SendFailure, ConfigurationError) as err:
             return AccountCheck(account=account.name, ok=False, detail=str(err))
         return AccountCheck(account=account.name, ok=True, detail=detail)
@@ -262,11 +251,10 @@ class AccountService:
 
     async def poll_events(self, name: str | None = None) -> list[DeliveryEvent]:
         """Ask the account's provider what became of the mail it took (Brevo: delivered, opened, bounced...) since
-        the last poll, and keep each event on the history record of its message. Returns the events polled."""
+        the last poll, and keep each event on the history record of its message. Returns the events polled;
+        UnsupportedFeature for an account whose provider reports none."""
         account = await self.get(name)
         transport = await self.transport(account)
-        if not isinstance(transport, BrevoTransport):
-            raise InvalidInput(f"account {account.name!r}: only Brevo reports delivery events")
         key = EVENTS_POLLED_KEY.format(name=account.name)
         today = self._today()
         last = await asyncio.to_thread(self._settings.get, key)
@@ -351,13 +339,3 @@ class AccountService:
         with contextlib.suppress(NotFound):  # removed meanwhile: nothing left to mark
             account = self._accounts.get(name)
             self._accounts.update(dataclasses.replace(account, reconnect_needed=True))
-
-
-async def _check_smtp(transport: SmtpTransport) -> str:
-    smtp = await transport.connect()
-    with contextlib.suppress(SMTPException, OSError):
-        await smtp.quit(timeout=5)
-    smtp.close()
-    user = transport.user if isinstance(transport, GmailSmtpTransport) else transport.account.username
-    login = f", logged in as {user}" if user else " (no login)"
-    return f"{transport.host}:{transport.port} ({transport.account.security.value}) accepted the connection{login}"

@@ -138,6 +138,9 @@ class _Probe(Transport):
         async with self.inner.session() as inner:
             yield _ProbeSession(inner, self)
 
+    async def check(self) -> str:
+        return await self.inner.check()
+
 
 class _ProbeSession(TransportSession):
     def __init__(self, inner: TransportSession, probe: _Probe) -> None:

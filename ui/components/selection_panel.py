@@ -73,20 +73,25 @@ class SelectionPanel:
         with ui.row().classes("w-full items-center gap-2 min-h-9"):
             self.match_label = ui.label().classes("text-sm font-medium text-grey-9").props("data-testid=piece-count")
             ui.space()
-            ui.button(i18n.t("select.all"), icon="done_all", on_click=lambda: self.grid.select_all()).props(  # noqa: PLW0108 - the grid is built below
+            # The grid is built below, and the batch actions must not be given the click's event: lambdas.
+            select_all = lambda: self.grid.select_all()  # noqa: E731, PLW0108
+            select_none = lambda: self.grid.select_none()  # noqa: E731, PLW0108
+            ui.button(i18n.t("select.all"), icon="done_all", on_click=select_all).props(
                 "outline dense no-caps data-testid=select-all"
             ).classes("px-2").tooltip(i18n.t("select.all.tooltip"))
-            ui.button(i18n.t("select.none"), icon="remove_done", on_click=lambda: self.grid.select_none()).props(  # noqa: PLW0108 - the grid is built below
+            ui.button(i18n.t("select.none"), icon="remove_done", on_click=select_none).props(
                 "outline dense no-caps data-testid=select-none"
             ).classes("px-2")
             self.selected_label = (
                 ui.label().classes("text-sm text-grey-8 min-w-[120px]").props("data-testid=selected-count")
             )
             if self.batch is not None:
-                ui.button(i18n.t("batch.add"), icon="playlist_add", on_click=self._add_selected).props(
+                add = lambda: self._add_selected()  # noqa: E731, PLW0108
+                remove = lambda: self._remove_selected()  # noqa: E731, PLW0108
+                ui.button(i18n.t("batch.add"), icon="playlist_add", on_click=add).props(
                     "unelevated dense no-caps data-testid=add-to-batch"
                 ).classes("px-3")
-                ui.button(i18n.t("batch.remove"), icon="playlist_remove", on_click=self._remove_selected).props(
+                ui.button(i18n.t("batch.remove"), icon="playlist_remove", on_click=remove).props(
                     "outline dense no-caps data-testid=remove-from-batch"
                 ).classes("px-2")
         first = await self._match(form, Sort())

@@ -25,13 +25,24 @@ The contract:
   out unreadable at the first connection.
 - A transport never retries a message on its own, except once for a connection found dropped before anything
   of that message was sent.
+- ``Transport.check()`` connects and authenticates without sending anything and says, in a user's words, what the
+  server accepted; it raises the same kinds as ``send``.
+- ``Transport.poll_events(since, until)`` asks the provider what became of the messages it took (delivered,
+  opened, bounced...); a way out whose provider reports nothing refuses it with ``UnsupportedFeature``, loudly,
+  never with an empty answer.
+- What a way out cannot carry (a feature of the message, of the account) is refused by name
+  (``UnsupportedFeature``), never dropped.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from typing import NamedTuple
+
+from batchmail.errors import UnsupportedFeature
+from batchmail.sending.delivery_events import DeliveryEvent
 
 
 class SendResult(NamedTuple):
@@ -52,3 +63,11 @@ class Transport(ABC):
     @abstractmethod
     def session(self) -> AbstractAsyncContextManager[TransportSession]:
         """A session sending many messages over one connection."""
+
+    @abstractmethod
+    async def check(self) -> str:
+        """Connect and authenticate, sending nothing; what the server accepted, in a user's words."""
+
+    async def poll_events(self, since: date, until: date) -> list[DeliveryEvent]:
+        """What the provider recorded of the messages it took from `since` to `until`, oldest first."""
+        raise UnsupportedFeature(f"account {self.name!r}: its provider reports no delivery events", transport=self.name)

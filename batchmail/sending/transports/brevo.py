@@ -93,9 +93,8 @@ class BrevoTransport(Transport):
         who = body.get("companyName") or body.get("email") or "?"
         return f"Brevo accepted the API key of {who}" + (f"; plan: {plans}" if plans else "")
 
-    async def poll_events(self, since: date, until: date | None = None) -> list[DeliveryEvent]:
-        """Every event Brevo recorded from `since` to `until` (default: today), oldest first, at most 90 days."""
-        until = until or date.today()
+    async def poll_events(self, since: date, until: date) -> list[DeliveryEvent]:
+        """Every event Brevo recorded from `since` to `until`, oldest first, at most 90 days."""
         since = max(since, until - timedelta(days=EVENTS_MAX_DAYS - 1))
         events: list[DeliveryEvent] = []
         async with self._client() as client:

@@ -204,6 +204,10 @@ class GmailSmtpTransport(SmtpTransport):
         self.user = account.username or account.from_address
         self.authorizer = authorizer
 
+    @property
+    def login_name(self) -> str:
+        return self.user
+
     async def connect(self) -> SMTP:
         refuse_if_revoked(self.gmail_account)
         smtp = await super().connect()

@@ -33,6 +33,9 @@ class MailboxTransport(Transport):
     async def session(self) -> AsyncIterator[TransportSession]:
         yield _MailboxSession(self)
 
+    async def check(self) -> str:
+        return f"the test mailbox: every mail becomes an .eml file in {self.directory}, none leaves"
+
 
 class _MailboxSession(TransportSession):
     def __init__(self, transport: MailboxTransport) -> None:

@@ -90,6 +90,20 @@ class SmtpTransport(Transport):
         finally:
             await session.close()
 
+    @property
+    def login_name(self) -> str:
+        """Who this transport logs in as, "" for nobody."""
+        return self.account.username
+
+    async def check(self) -> str:
+        """EHLO, STARTTLS or TLS, and AUTH, then QUIT: nothing is sent."""
+        smtp = await self.connect()
+        with contextlib.suppress(SMTPException, OSError):
+            await smtp.quit(timeout=5)
+        smtp.close()
+        login = f", logged in as {self.login_name}" if self.login_name else " (no login)"
+        return f"{self.host}:{self.port} ({self.account.security.value}) accepted the connection{login}"
+
     async def connect(self) -> SMTP:
         """A connected, secured and authenticated client; failures come classified."""
         security = self.account.security

@@ -201,7 +201,7 @@ async def test_delivery_events_are_polled_page_by_page_and_mapped(
     server.add_event(one, "jean@acme.test", "loadedByProxy", at=later + timedelta(minutes=6))
     server.add_event(two, "bad@nowhere.test", "hardBounces", at=later, reason="550 5.1.1 no such user")
     server.add_event(two, "bad@nowhere.test", "someNewEvent", at=later + timedelta(minutes=7))
-    events = await BrevoTransport(server.account(), API_KEY).poll_events(date.today() - timedelta(days=1))
+    events = await BrevoTransport(server.account(), API_KEY).poll_events(date.today() - timedelta(days=1), date.today())
     assert len(server.on("/v3/smtp/statistics/events")) == 3
     seen = [(e.provider_message_id, e.recipient, e.kind, e.reason) for e in events]
     assert seen == [

@@ -2,18 +2,18 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from batchmail.errors import ConfigurationError, TemporaryFailure
+from batchmail.errors import ConfigurationError, TemporaryFailure, UnsupportedFeature
 from batchmail.sending import accounts
 from batchmail.sending.accounts import Account, AccountKind, SmtpSecurity
 from batchmail.sending.message import Attachment, OutgoingMessage, envelope_recipients, to_mime
-from batchmail.sending.transports import make_transport
+from batchmail.sending.transports import TransportContext, make_transport
 from batchmail.sending.transports.mailbox import MailboxTransport, eml_name
 from batchmail.sending.transports.smtp import SmtpTransport
 
@@ -34,7 +34,7 @@ def outgoing(number: int) -> OutgoingMessage:
 
 async def test_each_message_becomes_an_eml_file_that_parses_back(tmp_path: Path) -> None:
     folder = tmp_path / "mailbox" / "not-yet-created"
-    transport = make_transport(accounts.mailbox_account(), secret=None, mailbox_dir=folder)
+    transport = make_transport(accounts.mailbox_account(), TransportContext(secret=None, mailbox_dir=folder))
     assert isinstance(transport, MailboxTransport)
     messages = [outgoing(n) for n in (1, 2, 3)]
     async with transport.session() as session:
@@ -81,7 +81,26 @@ async def test_a_folder_that_cannot_be_written_is_a_temporary_failure(tmp_path: 
 
 def test_the_registry_picks_the_transport_by_account_kind(tmp_path: Path) -> None:
     smtp = Account(name="ovh", kind=AccountKind.smtp, host="ssl0.ovh.net", username="me@x.fr")
-    assert isinstance(make_transport(smtp, secret="pw", mailbox_dir=tmp_path), SmtpTransport)
+    assert isinstance(make_transport(smtp, TransportContext(secret="pw", mailbox_dir=tmp_path)), SmtpTransport)
     plain = Account(name="plain", kind=AccountKind.smtp, host="mail.example.com", security=SmtpSecurity.none)
     with pytest.raises(ConfigurationError):
-        make_transport(plain, secret=None, mailbox_dir=tmp_path)
+        make_transport(plain, TransportContext(secret=None, mailbox_dir=tmp_path))
+
+
+@pytest.mark.parametrize("kind", list(AccountKind))
+def test_every_kind_of_account_has_a_transport_of_the_same_shape(kind: AccountKind, tmp_path: Path) -> None:
+    accounts_of_kind = {
+        AccountKind.mailbox: accounts.mailbox_account(),
+        AccountKind.smtp: Account(name="o", kind=kind, host="smtp.example.fr"),
+        AccountKind.gmail: Account(name="g", kind=kind, client_id="id.apps.googleusercontent.com"),
+        AccountKind.brevo: Account(name="b", kind=kind, from_address="factures@example.fr"),
+    }
+    secrets = {AccountKind.gmail: '{"client_secret": "s", "refresh_token": "r"}', AccountKind.brevo: "xkeysib-1"}
+    transport = make_transport(accounts_of_kind[kind], TransportContext(secret=secrets.get(kind), mailbox_dir=tmp_path))
+    assert {"session", "check", "poll_events"} <= set(dir(transport)) and transport.name
+
+
+async def test_a_way_out_whose_provider_reports_nothing_refuses_to_poll_by_name(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedFeature, match="reports no delivery events"):
+        await MailboxTransport(tmp_path).poll_events(date(2026, 11, 1), date(2026, 11, 24))
+    assert "none leaves" in await MailboxTransport(tmp_path).check()
