@@ -123,7 +123,7 @@ class TemplateEditor:
 
     async def insert(self, text: str) -> None:
         """Insert `text` at the cursor of the field last focused (the message at first), replacing a selection."""
-        await ui.run_javascript(
+        ui.run_javascript(  # not awaited: nothing comes back, and a slow browser is no error
             f"""
             const field = getElement({self.focused.id}).$refs.qRef.getNativeElement();
             const start = field.selectionStart ?? field.value.length;
@@ -194,7 +194,7 @@ class TemplateEditor:
         if span is None:
             return
         self.focused = field
-        await ui.run_javascript(
+        ui.run_javascript(  # not awaited: nothing comes back, and a slow browser is no error
             f"""
             const field = getElement({field.id}).$refs.qRef.getNativeElement();
             field.focus();

@@ -31,7 +31,7 @@ from batchmail.sending.accounts import Account
 from batchmail.sending.delivery_events import DeliveryEvent, DeliveryEventKind, provider_reply
 from batchmail.sending.transports.base import SendResult, Transport, TransportSession
 from batchmail.sending.transports.brevo_payload import brevo_payload
-from batchmail.sending.transports.http_api import api_url, json_body, retry_after, tracked_request, waiting
+from batchmail.sending.transports.http_api import api_url, json_body, provider_failure, tracked_request
 
 BREVO_API = "https://api.brevo.com/v3"
 SEND_PATH = "/smtp/email"
@@ -122,26 +122,18 @@ class BrevoTransport(Transport):
         status = response.status_code
         said = str(body.get("message") or response.reason_phrase)
         text = f"Brevo: {said} ({body.get('code', status)})"
-        delay = retry_after(response)
         kind: type[SendFailure]
         if status in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             kind, text = AuthenticationFailed, f"{text}: check the account's API key"
         elif status == httpx.codes.PAYMENT_REQUIRED:  # out of credits: no other message would go either
             kind, text = AuthenticationFailed, f"{text}: the Brevo account has no sending credits left"
         elif status == httpx.codes.TOO_MANY_REQUESTS or httpx.codes.is_server_error(status):
-            kind, text = TemporaryFailure, text + waiting(delay)
+            kind = TemporaryFailure
         elif httpx.codes.is_client_error(status):
             kind = PermanentFailure
         else:
             kind = TemporaryFailure
-        return kind(
-            text,
-            transport=self.name,
-            recipient=", ".join(recipients),
-            code=status,
-            server_text=said,
-            retry_after=delay if kind is TemporaryFailure else None,
-        )
+        return provider_failure(kind, text, transport=self.name, recipients=recipients, response=response, said=said)
 
 
 class _BrevoSession(TransportSession):

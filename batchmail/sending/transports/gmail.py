@@ -32,9 +32,8 @@ from batchmail.sending.transports.http_api import (
     blind_recipients,
     headers_of,
     json_body,
-    retry_after,
+    provider_failure,
     tracked_request,
-    waiting,
 )
 from batchmail.sending.transports.smtp import SmtpTransport
 
@@ -120,7 +119,6 @@ class GmailApiTransport(Transport):
         error = error if isinstance(error, dict) else {}
         said = str(error.get("message") or response.reason_phrase)
         reasons = {str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)}
-        delay = retry_after(response)
         kind: type[SendFailure]
         if status == httpx.codes.UNAUTHORIZED:
             kind, message = AuthenticationFailed, f"Google refused a freshly renewed access token: {said}"
@@ -129,21 +127,14 @@ class GmailApiTransport(Transport):
             or httpx.codes.is_server_error(status)
             or (status == httpx.codes.FORBIDDEN and reasons & _RATE_REASONS)
         ):
-            kind, message = TemporaryFailure, f"Gmail asks to slow down or failed: {said}{waiting(delay)}"
+            kind, message = TemporaryFailure, f"Gmail asks to slow down or failed: {said}"
         elif status == httpx.codes.FORBIDDEN:  # a missing scope or a Workspace policy: no message would go
             kind, message = AuthenticationFailed, f"Gmail refused to send for this account: {said}"
         elif httpx.codes.is_client_error(status):
             kind, message = PermanentFailure, f"Gmail refused the message: {said}"
         else:
             kind, message = TemporaryFailure, f"unexpected answer from Gmail: {said}"
-        raise kind(
-            message,
-            transport=self.name,
-            recipient=", ".join(recipients),
-            code=status,
-            server_text=said,
-            retry_after=delay if kind is TemporaryFailure else None,
-        )
+        raise provider_failure(kind, message, transport=self.name, recipients=recipients, response=response, said=said)
 
 
 class _GmailApiSession(TransportSession):

@@ -119,6 +119,28 @@ def retry_after(response: httpx.Response, *, now: datetime | None = None) -> tim
     return max(until - (now or datetime.now(UTC)), timedelta(0))
 
 
+def provider_failure(
+    kind: type[SendFailure],
+    reason: str,
+    *,
+    transport: str,
+    recipients: list[str],
+    response: httpx.Response,
+    said: str,
+) -> SendFailure:
+    """The failure an API's answer means: its status, its own words, and the delay it asked for when a retry may
+    help."""
+    delay = retry_after(response) if issubclass(kind, TemporaryFailure) else None
+    return kind(
+        reason + waiting(delay),
+        transport=transport,
+        recipient=", ".join(recipients),
+        code=response.status_code,
+        server_text=said,
+        retry_after=delay,
+    )
+
+
 def waiting(delay: timedelta | None) -> str:
     """ " (the server asks to wait N s)" for a reason, or "" without a delay."""
     return f" (the server asks to wait {delay.total_seconds():.0f} s)" if delay is not None else ""

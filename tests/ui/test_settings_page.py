@@ -1,0 +1,51 @@
+"""The settings page as a user works it, without a browser: a bad field named under itself and nothing saved, then
+the company renamed and given an archive address, the header following at once."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+
+from storage.stores import Stores
+from tests.ui.conftest import by_test_id, marked, text_of, wait_for
+
+ARCHIVE = "archives@atelier-martin.fr"
+
+
+def field(user: User, name: str) -> ui.input:
+    [element] = marked(user, f"company-field-{name}")
+    assert isinstance(element, ui.input)
+    return element
+
+
+async def test_a_bad_field_is_named_and_nothing_saved_then_the_company_is_renamed(user: User, stores: Stores) -> None:
+    await user.open("/settings")
+    assert field(user, "name").value == "Atelier Martin"
+    assert text_of(user, "company-name") == "Atelier Martin"
+
+    by_test_id(user, "company-field-name").clear().type("Atelier Martin & Fils")
+    by_test_id(user, "company-field-archive_bcc").clear().type("archives@")
+    by_test_id(user, "company-save").click()
+    await user.should_see("1 champ à corriger : rien n'est enregistré")
+    assert field(user, "archive_bcc").error == "Adresse e-mail invalide"
+    assert field(user, "archive_bcc").value == "archives@"  # what was typed stays to be corrected
+    saved = stores.company.get()
+    assert saved is not None and (saved.name, saved.archive_bcc) == ("Atelier Martin", "")
+
+    by_test_id(user, "company-field-archive_bcc").clear().type(ARCHIVE)
+    by_test_id(user, "company-save").click()
+    await user.should_see("Société facturante enregistrée")
+    await wait_for(lambda: text_of(user, "company-name") == "Atelier Martin & Fils")  # the header, no reload
+    saved = stores.company.get()
+    assert saved is not None and (saved.name, saved.archive_bcc) == ("Atelier Martin & Fils", ARCHIVE)
+    assert field(user, "archive_bcc").error is None
+
+
+async def test_the_page_speaks_english_once_chosen(user: User) -> None:
+    await user.open("/settings")
+    [language] = marked(user, "language")
+    assert isinstance(language, ui.select)
+    language.value = "en"  # as choosing "English" in the list does
+    await user.should_see("Settings", retries=20)
+    await user.open("/queue")
+    await user.should_see("The queue is empty")

@@ -1,0 +1,41 @@
+"""The templates page as a user works it, without a browser: the French invoice template edited, an unknown keyword
+refused without losing the text, fixed, previewed on a real invoice and saved; the next send uses it."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+from batchmail.domain.selection import Criteria
+from batchmail.wiring import App
+from storage.stores import Stores
+from tests.sendkit import preview
+from tests.ui.conftest import by_test_id, text_of, wait_for
+
+REFUSED = "Votre facture %NUMERO% du %DATEFACT%"
+FIXED = "Votre facture %NUMFACT% du %DATEFACT%"
+
+
+async def test_edit_refuse_an_unknown_keyword_fix_save_and_send_with_it(user: User, app: App, stores: Stores) -> None:
+    await user.open("/templates")
+    assert text_of(user, "slot-invoice-fr-origin") == "intégré"
+    by_test_id(user, "slot-invoice-fr").click()
+    await wait_for(lambda: text_of(user, "preview-subject").startswith("Facture n° FA-"))  # the built-in one
+
+    by_test_id(user, "template-subject").clear().type(REFUSED)
+    by_test_id(user, "template-save").click()
+    await wait_for(lambda: text_of(user, "template-problem"))
+    assert text_of(user, "template-problem") == (
+        "Mot-clé inconnu %NUMERO% (objet, ligne 1) : choisissez-en un dans la liste."
+    )
+    assert stores.templates.all() == []  # refused: nothing saved, the text kept to be fixed
+
+    by_test_id(user, "template-subject").clear().type(FIXED)
+    await wait_for(lambda: text_of(user, "preview-subject").startswith("Votre facture FA-"))
+    assert " du " in text_of(user, "preview-subject") and "%" not in text_of(user, "preview-subject")
+    by_test_id(user, "template-save").click()
+    await wait_for(lambda: text_of(user, "slot-invoice-fr-origin") == "enregistré")
+    [saved] = stores.templates.all()
+    assert saved.subject == FIXED
+
+    planned = await preview(app, await app.workspace.matching_ids(Criteria()))
+    assert planned.messages and all(m.subject.startswith("Votre facture FA-") for m in planned.messages)
