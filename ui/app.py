@@ -11,14 +11,17 @@ import multiprocessing
 import os
 import secrets
 import sys
+import webbrowser
 from pathlib import Path
 
-from nicegui import app, background_tasks, ui
+from nicegui import app, background_tasks, core, ui
 
+from batchmail.domain.addresses import is_loopback
 from batchmail.errors import BatchMailError, StoreError
 from batchmail.services.queue import QueueService
 from batchmail.wiring import open_app
 from ui import desktop, pdf_view
+from ui.guard import Guard, Keys, allowed_hosts
 from ui.pages import register_pages
 from ui.pdf_view import PdfViewer
 
@@ -55,13 +58,18 @@ def run_app(
         print(f"No native window backend here: serving on http://{host}:{port}", flush=True)
         native = False
     pdf_view.configure(pdf_viewer, native_backend=backend)
+    keys, base = _guard(host, port)
+    if native:
+        app.native.window_args["url"] = keys.entry_url(base)  # the window gets the secret directly
 
     async def startup() -> None:
         if demo and await opened.imports.is_empty():
             contacts, pieces = await opened.imports.load_demo()
             print(f"Demo data: {contacts} contacts and {pieces} pieces in {data_dir}", flush=True)
         if not native:
-            print(f"BatchMail is ready on http://{host}:{port}", flush=True)
+            # Two one-time links: the one the browser opens, and one for another browser the user chooses.
+            print(f"BatchMail is ready: open {keys.entry_url(base)}", flush=True)
+            webbrowser.open(keys.entry_url(base))
         background_tasks.create(_keep_the_queue_moving(opened.queue), name="queue")
 
     async def shutdown() -> None:
@@ -87,6 +95,23 @@ def run_app(
         show_welcome_message=False,
         gzip_middleware_factory=None,  # compressing on localhost cost ~110 ms of CPU per cold page open
     )
+
+
+def _guard(host: str, port: int) -> tuple[Keys, str]:
+    """Only its own window and the browser let in may use the server (ui/guard.py); returns the start's secrets
+    and the address the app is reached at."""
+    keys = Keys()
+    app.add_middleware(Guard, keys=keys, hosts=allowed_hosts(host, port))
+    core.sio.eio.cors_allowed_origins = None  # socket.io answers the page's own origin only, not '*'
+    if not is_loopback(host):
+        print(
+            f"WARNING: BatchMail listens on {host}, not only on this computer: other machines can reach it. "
+            "It still asks every visitor for the secret link it prints.",
+            file=sys.stderr,
+            flush=True,
+        )
+    local = host if is_loopback(host) or host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return keys, f"http://{f'[{local}]' if ':' in local else local}:{port}"
 
 
 async def _keep_the_queue_moving(queue: QueueService) -> None:

@@ -7,6 +7,8 @@ prepared offline must not depend on the network, and a dead domain is the server
 
 from __future__ import annotations
 
+import ipaddress
+
 from email_validator import EmailNotValidError, validate_email
 
 from batchmail.errors import InvalidAddress
@@ -28,3 +30,14 @@ def address_problem(text: str) -> str:
     except InvalidAddress as err:
         return err.reason
     return ""
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (brackets allowed): this machine, where nothing needs encrypting."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

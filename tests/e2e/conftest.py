@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -31,7 +32,8 @@ def _env() -> dict[str, str]:
     """The environment for a child `batchmail`: not under pytest (or NiceGUI picks its test port), no stray
     data or storage directory from the developer's shell."""
     hidden = {"PYTEST_CURRENT_TEST", "BATCHMAIL_DATA_DIR", "NICEGUI_STORAGE_PATH"}
-    return {key: value for key, value in os.environ.items() if key not in hidden}
+    # BROWSER=true: the app's own attempt to open the user's browser opens nothing (Python's webbrowser).
+    return {key: value for key, value in os.environ.items() if key not in hidden} | {"BROWSER": "true"}
 
 
 def batchmail(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -60,10 +62,12 @@ def demo_dir(tmp_path: Path) -> Path:
 
 
 class RunningApps:
-    """`batchmail run --browser` processes on free ports, each logged to a file in `log_dir`."""
+    """`batchmail run --browser` processes on free ports, each logged to a file in `log_dir`; `enter` is given the
+    one-time link each prints, which lets the test's browser in."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, enter: Callable[[str], None]) -> None:
         self._log_dir = log_dir
+        self._enter = enter
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, data_dir: Path, *options: str) -> str:
@@ -78,10 +82,11 @@ class RunningApps:
         url = f"http://127.0.0.1:{port}"
         self._processes[url] = process
         deadline = time.monotonic() + START_TIMEOUT
-        while not _port_open(port):
+        while not (link := entry_link(log_path)):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the app did not start on port {port}:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.1)
+        self._enter(link)
         return url
 
     def stop(self, url: str) -> None:
@@ -99,9 +104,19 @@ class RunningApps:
             self.stop(url)
 
 
+def entry_link(log_path: Path) -> str:
+    """The one-time link the app printed once ready, or ""."""
+    found = re.search(r"BatchMail is ready: open (\S+)", log_path.read_text(errors="replace"))
+    return found.group(1) if found else ""
+
+
 @pytest.fixture
-def running_apps(tmp_path: Path) -> Iterator[RunningApps]:
-    apps = RunningApps(tmp_path)
+def running_apps(tmp_path: Path, page: Page) -> Iterator[RunningApps]:
+    def enter(link: str) -> None:
+        response = page.request.get(link)  # the browser context keeps the session cookie it sets
+        assert response.ok, f"{link}: {response.status}"
+
+    apps = RunningApps(tmp_path, enter)
     yield apps
     apps.stop_all()
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from batchmail.domain.addresses import is_loopback
 from batchmail.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -26,7 +27,7 @@ from batchmail.errors import (
     SendFailure,
     TemporaryFailure,
 )
-from batchmail.sending.transports.smtp import _find_tls_error, is_loopback
+from batchmail.sending.transports.smtp import _find_tls_error
 
 _BODY_SENT = "send_request_body.complete"
 

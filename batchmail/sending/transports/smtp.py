@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +27,7 @@ from aiosmtplib import (
 )
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
+from batchmail.domain.addresses import is_loopback
 from batchmail.errors import (
     AuthenticationFailed,
     BatchMailError,
@@ -42,17 +42,6 @@ from batchmail.sending.transports.base import SendResult, Transport, TransportSe
 
 PERMANENT_CODES = range(500, 600)  # SMTP replies that will not change on a retry
 DEFAULT_PORTS = {SmtpSecurity.starttls: 587, SmtpSecurity.tls: 465, SmtpSecurity.none: 25}
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only places a message may go unencrypted."""
-    name = host.strip().strip("[]").rstrip(".").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def check_security(account: Account) -> None:

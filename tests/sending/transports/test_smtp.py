@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from batchmail.domain.addresses import is_loopback
 from batchmail.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -21,7 +22,7 @@ from batchmail.errors import (
 from batchmail.sending.accounts import Account, AccountKind, SmtpSecurity
 from batchmail.sending.message import Attachment, OutgoingMessage, envelope_recipients, to_mime
 from batchmail.sending.transports.base import SendResult, TransportSession
-from batchmail.sending.transports.smtp import SmtpTransport, check_security, is_loopback
+from batchmail.sending.transports.smtp import SmtpTransport, check_security
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 
 PASSWORD = "s3cret"
