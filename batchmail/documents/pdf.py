@@ -34,6 +34,7 @@ from batchmail.documents.piece_html import DOCUMENTS_DIR, build_piece_html
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
 from batchmail.domain.pieces import Piece
+from batchmail.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -263,7 +264,9 @@ class PdfRenderer:
 
 def _start_worker() -> None:
     """A worker's first act: a lower priority, so the window and the process that feeds the workers never wait
-    for a render; then fonts configured and loaded, the stylesheet's path through WeasyPrint taken once."""
+    for a render; then fonts configured and loaded, the stylesheet's path through WeasyPrint taken once. It ends
+    with the process that started it, however that one ends."""
+    die_with_parent()
     if hasattr(os, "nice"):  # not on Windows
         os.nice(WORKER_NICENESS)
     render_pdf('<link rel="stylesheet" href="style.css"><p>Facture 0123456789 € <b>TTC</b></p>')

@@ -2,13 +2,16 @@
 filters and string methods, and limits on everything that could build a text large enough to exhaust memory.
 
 `compile_text` turns a subject or body (keywords as ``{{ NAME }}`` or ``%NAME%``) into a template, refusing macros,
-recursive loops, underscore attributes and unknown keywords; `write` renders it within `MAX_TEXT` characters.
+recursive loops, underscore attributes and unknown keywords; `write` renders it within `MAX_TEXT` characters;
+`render_field` does both for one field and says what went wrong as a `FieldProblem`. What no such check can bound
+(time, memory) the template worker does (template_runner.py), which calls `render_field`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from types import TracebackType
@@ -24,6 +27,7 @@ from batchmail.errors import SandboxProblem
 PERCENT_KEYWORD = re.compile(r"%([A-Z][A-Z0-9_]*)%")
 MAX_REPEAT = 10_000  # longest string or list a template may build with `*`
 MAX_TEXT = 1_000_000  # longest subject or body a template may write
+MAX_SOURCE = 20_000  # longest subject or body a template may have, as typed
 
 
 class ProblemKind(StrEnum):
@@ -31,6 +35,18 @@ class ProblemKind(StrEnum):
     syntax = "syntax"  # Jinja2 cannot parse the text, or it names an unknown filter or test
     not_allowed = "not_allowed"  # a construct the sandbox refuses (macro, "_" attribute, string method, `**`...)
     error = "error"  # the text parses but fails when rendered (adding a number to a text...)
+    limit = "limit"  # too long a text, too slow or too greedy to render: past the bounds a template must keep
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """What keeps one field of a template from rendering, and where (plain values: it crosses processes)."""
+
+    field: str  # "subject" or "body"
+    line: int | None  # in that field, from 1; None when unknown
+    kind: ProblemKind
+    keyword: str  # the unknown keyword's name (without %), "" for the other kinds
+    detail: str  # in English
 
 
 class _Environment(ImmutableSandboxedEnvironment):
@@ -157,6 +173,28 @@ def template_line(err: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def render_field(field: str, source: str, values: dict[str, str], keywords: tuple[str, ...]) -> str | FieldProblem:
+    """One field of a template written with `values`, or what keeps it from being written."""
+    if len(source) > MAX_SOURCE:
+        detail = f"{len(source):,} characters, more than the {MAX_SOURCE:,} a template may have"
+        return FieldProblem(field=field, line=None, kind=ProblemKind.limit, keyword="", detail=detail)
+    try:
+        compiled = compile_text(source, keywords)
+    except SandboxProblem as err:
+        return FieldProblem(
+            field=field, line=err.line, kind=ProblemKind(err.kind), keyword=err.keyword, detail=err.message
+        )
+    try:
+        return write(compiled, values)
+    except TemplateError as err:
+        kind = ProblemKind.not_allowed if isinstance(err, SecurityError) else ProblemKind.error
+        return FieldProblem(field=field, line=template_line(err), kind=kind, keyword="", detail=explain(err))
+    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+        # Python's own errors out of an expression ({{ NUMFACT + 1 }}): Jinja2 lets them through.
+        detail = f"{type(err).__name__}: {err}"
+        return FieldProblem(field=field, line=template_line(err), kind=ProblemKind.error, keyword="", detail=detail)
 
 
 def write(compiled: jinja2.Template, values: dict[str, str]) -> str:

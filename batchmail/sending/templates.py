@@ -12,17 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jinja2
 import markupsafe
-from jinja2.exceptions import SecurityError, TemplateError
 
 from batchmail.domain.keywords import KEYWORDS, TemplateContext
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.domain.type_names import document_type_name
-from batchmail.errors import InvalidInput, SandboxProblem
+from batchmail.errors import InvalidInput
 from batchmail.sending.message import one_line
-from batchmail.sending.template_sandbox import ProblemKind, compile_text, explain, template_line, write
+from batchmail.sending.template_runner import RUNNER
+from batchmail.sending.template_sandbox import FieldProblem, ProblemKind
 
 
 @dataclass(kw_only=True, slots=True)
@@ -56,7 +55,9 @@ def default_template(piece_type: PieceType, language: Language, *, several: bool
 
 def check_template(template: MessageTemplate) -> None:
     """Refuse, with InvalidInput naming the field and line, a template that could not be rendered. Call at save."""
-    _render_fields(template, dict.fromkeys(KEYWORDS, "x"))
+    problem = find_problem(template)
+    if problem is not None:
+        raise InvalidInput(f"template {template.name!r}, {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,62 +88,38 @@ class TemplateProblem:
 
 
 def find_problem(template: MessageTemplate, context: TemplateContext | None = None) -> TemplateProblem | None:
-    """The first thing that keeps the template from rendering, field by field, or None.
+    """The first thing that keeps the template from rendering, field by field, or None. Blocking (the template
+    worker renders it, within its bounds): call it from a worker thread.
 
     Without a context the template is rendered as `check_template` does (every keyword set), so None here means
     the save check passes; with one, on that context's real values.
     """
     values = context.values() if context else dict.fromkeys(KEYWORDS, "x")
-    for field, source in (("subject", template.subject), ("body", template.body)):
-        try:
-            _render_field(template, field, source, values)
-        except InvalidInput as err:
-            cause = err.__cause__
-            if isinstance(cause, SandboxProblem):
-                return TemplateProblem(
-                    field=field,
-                    line=cause.line,
-                    kind=ProblemKind(cause.kind),
-                    keyword=cause.keyword,
-                    detail=cause.message,
-                )
-            kind = ProblemKind.not_allowed if isinstance(cause, SecurityError) else ProblemKind.error
-            detail = explain(cause) if isinstance(cause, TemplateError) else f"{type(cause).__name__}: {cause}"
-            return TemplateProblem(field=field, line=template_line(err), kind=kind, keyword="", detail=detail)
+    written = RUNNER.render(_fields(template), values, KEYWORDS)
+    if isinstance(written, FieldProblem):
+        return TemplateProblem(
+            field=written.field,
+            line=written.line,
+            kind=written.kind,
+            keyword=written.keyword,
+            detail=written.detail,
+        )
     return None
 
 
 def render_template(template: MessageTemplate, context: TemplateContext) -> RenderedText:
-    """The subject (one line), text part and HTML part of a message. Raises InvalidInput on a bad template."""
-    rendered = _render_fields(template, context.values())
-    subject = one_line(rendered["subject"])
-    return RenderedText(subject=subject, text=rendered["body"], html=_html(rendered["body"], context.language))
+    """The subject (one line), text part and HTML part of a message. Raises InvalidInput on a bad template.
+    Blocking (the template worker renders it, within its bounds): call it from a worker thread."""
+    written = RUNNER.render(_fields(template), context.values(), KEYWORDS)
+    if isinstance(written, FieldProblem):
+        where = f", line {written.line}" if written.line else ""
+        raise InvalidInput(f"template {template.name!r}, {written.field}{where}: {written.detail}")
+    subject = one_line(written["subject"])
+    return RenderedText(subject=subject, text=written["body"], html=_html(written["body"], context.language))
 
 
-def _render_fields(template: MessageTemplate, values: dict[str, str]) -> dict[str, str]:
-    return {
-        field: _render_field(template, field, source, values)
-        for field, source in (("subject", template.subject), ("body", template.body))
-    }
-
-
-def _render_field(template: MessageTemplate, field: str, source: str, values: dict[str, str]) -> str:
-    compiled = _compile_field(template, field, source)
-    try:
-        return write(compiled, values)
-    except TemplateError as err:
-        raise InvalidInput(f"template {template.name!r}, {field}: {explain(err)}") from err
-    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
-        # Python's own errors out of an expression ({{ NUMFACT + 1 }}): Jinja2 lets them through.
-        raise InvalidInput(f"template {template.name!r}, {field}: {type(err).__name__}: {err}") from err
-
-
-def _compile_field(template: MessageTemplate, field: str, source: str) -> jinja2.Template:
-    try:
-        return compile_text(source, KEYWORDS)
-    except SandboxProblem as err:
-        where = f", line {err.line}" if err.line else ""
-        raise InvalidInput(f"template {template.name!r}, {field}{where}: {err.message}") from err
+def _fields(template: MessageTemplate) -> tuple[tuple[str, str], ...]:
+    return (("subject", template.subject), ("body", template.body))
 
 
 def _html(text: str, language: Language) -> str:

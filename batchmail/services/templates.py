@@ -28,6 +28,8 @@ from batchmail.sending.templates import (
 from batchmail.services.repositories import CompanyRepository, ContactRepository, PieceRepository, TemplateRepository
 
 PREVIEW_PIECES = 30  # pieces offered to preview a template on
+CHECKED_ALONE = 3  # real pieces a template is written for, one by one, before it is saved
+CHECKED_TOGETHER = 50  # and of one contact, together
 
 
 class Origin(StrEnum):
@@ -109,13 +111,13 @@ class TemplateService:
 
         `replacing` is the name of the saved template being edited (None: a new one); if the name changed, that
         one goes. A name another saved template already has is refused, so nothing is overwritten unasked.
-        Raises InvalidInput naming the field and line of an unknown keyword, a syntax error or a construct the
-        sandbox refuses; nothing is stored then.
+        Raises InvalidInput naming the field and line of an unknown keyword, a syntax error, a construct the
+        sandbox refuses or a bound the template breaks on real pieces (see `check`); nothing is stored then.
         """
 
         def run() -> None:
             name = template.name.strip()
-            problem = find_problem(template)
+            problem = self._problem(template)
             if problem is not None:
                 raise InvalidInput(f"template {name!r}, {problem}")
             repository = self._templates
@@ -141,8 +143,10 @@ class TemplateService:
         await asyncio.to_thread(self._templates.delete, name)
 
     async def check(self, template: MessageTemplate) -> TemplateProblem | None:
-        """What `save` would refuse in the template's text, with its field, line and keyword; None if nothing."""
-        return await asyncio.to_thread(find_problem, template)
+        """What `save` would refuse, with its field, line and keyword; None if nothing. The template is written
+        with every keyword set, then on real pieces (the newest of its type one by one, and a contact's pieces
+        together, as a grouped mail holds them) within the bounds a send keeps, so what saves also sends."""
+        return await asyncio.to_thread(self._problem, template)
 
     async def lookup(self, piece_type: PieceType, language: Language) -> MessageTemplate:
         """The template a mail about `piece_type` to a reader of `language` uses; see `lookup_table`."""
@@ -220,6 +224,38 @@ class TemplateService:
             return TemplatePreview(number=piece.number, language=template.language, rendered=rendered, problem=problem)
 
         return await asyncio.to_thread(run)
+
+    def _problem(self, template: MessageTemplate) -> TemplateProblem | None:
+        problem = find_problem(template)
+        if problem is not None:
+            return problem
+        for context in self._real_contexts(template):
+            problem = find_problem(template, context)
+            if problem is not None:
+                return problem
+        return None
+
+    def _real_contexts(self, template: MessageTemplate) -> builtins.list[TemplateContext]:
+        """What the template will be written for: the newest pieces of its type alone, then every piece of the
+        first of their contacts together (none without an issuing company)."""
+        company = self._company.get()
+        if company is None:
+            return []
+        summaries = [s for s in self._pieces.summaries() if template.piece_type in (None, s.type)]
+        summaries.sort(key=lambda s: (s.date, s.number), reverse=True)
+        newest = summaries[:CHECKED_ALONE]
+        if not newest:
+            return []
+        contacts = self._contacts.by_id()
+        together = [s.id for s in summaries if s.contact_id == newest[0].contact_id][:CHECKED_TOGETHER]
+        contexts = []
+        for ids in [*([s.id] for s in newest), together]:
+            pieces = self._pieces.get_many(ids)
+            contact = contacts.get(pieces[0].contact_id) or Contact(name="?")
+            contexts.append(
+                TemplateContext(pieces=pieces, contact=contact, company=company, language=template.language)
+            )
+        return contexts
 
     def _company_language(self) -> Language | None:
         company = self._company.get()

@@ -251,3 +251,21 @@ async def test_the_preview_renders_a_real_piece_in_the_templates_language(app: A
     assert broken.rendered is None and broken.problem is not None and broken.problem.keyword == "RESTE_DU"
     with pytest.raises(NotFound):
         await app.templates.preview(template, 999)
+
+
+async def test_a_template_that_breaks_a_bound_only_on_real_pieces_is_refused_at_save(app: App, stores: Stores) -> None:
+    stores.contacts.add_many([JEAN, MARY])
+    stores.pieces.add_many([FA10, FA20, AV2])
+    # Written for "x" it is 20,000 characters; for a real piece's line of balance, past a megabyte.
+    grows = dataclasses.replace(
+        FR_INVOICE,
+        piece_type=None,
+        body="{% for c in LISTE_PIECES_AVECSOLDE %}{{ c * 9999 }}{{ c * 9999 }}{% endfor %}",
+    )
+    problem = await app.templates.check(grows)
+    assert problem is not None and problem.field == "body" and "more than 1,000,000 characters" in problem.detail
+    with pytest.raises(InvalidInput, match="more than 1,000,000 characters"):
+        await app.templates.save(grows)
+    assert await app.templates.list() == []
+    await app.templates.save(dataclasses.replace(grows, body="{% for c in NUMFACT %}{{ c * 100 }}{% endfor %}"))
+    assert [t.name for t in await app.templates.list()] == [FR_INVOICE.name]

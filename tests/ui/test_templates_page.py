@@ -3,9 +3,16 @@ refused without losing the text, fixed, previewed on a real invoice and saved; t
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from nicegui.testing import User
 
 from batchmail.domain.selection import Criteria
+from batchmail.errors import InvalidInput
+from batchmail.sending.template_runner import RENDER_SECONDS
+from batchmail.sending.template_sandbox import ProblemKind
+from batchmail.sending.templates import MessageTemplate
 from batchmail.wiring import App
 from storage.stores import Stores
 from tests.sendkit import preview
@@ -39,3 +46,19 @@ async def test_edit_refuse_an_unknown_keyword_fix_save_and_send_with_it(user: Us
 
     planned = await preview(app, await app.workspace.matching_ids(Criteria()))
     assert planned.messages and all(m.subject.startswith("Votre facture FA-") for m in planned.messages)
+
+
+async def test_the_app_answers_while_a_hostile_template_is_checked(user: User, app: App, stores: Stores) -> None:
+    hostile = MessageTemplate(name="Piège", subject="x", body="{{ ([[1] * 9999] * 9999)|sum(start=[])|length }}")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    checking = asyncio.ensure_future(app.templates.check(hostile))
+    await user.open("/queue")  # typed into the editor, checked: the rest of the app does not wait for it
+    await user.should_see("La file d'attente est vide")
+    assert not checking.done() and loop.time() - started < RENDER_SECONDS
+    problem = await checking
+    assert problem is not None and problem.kind is ProblemKind.limit
+    assert problem.detail == f"the body took more than {RENDER_SECONDS:g} s to write"
+    with pytest.raises(InvalidInput, match="took more than"):
+        await app.templates.save(hostile)
+    assert stores.templates.all() == []
