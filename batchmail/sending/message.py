@@ -1,9 +1,11 @@
 """An outgoing message, frozen once composed, and its MIME form.
 
-The MIME bytes are built only here, so the rules that keep headers safe live in one place: no CR or LF ever
-reaches a header (subjects and display names are flattened to one line, an address holding one is refused), Bcc
-recipients travel in the envelope only, and text parts are quoted-printable so any server accepts them without
-8BITMIME.
+The MIME bytes are built only here, so the rules that keep headers safe live in one place: no line break ever
+reaches a header (subjects and display names are flattened to one line, CR, LF, the Unicode line and paragraph
+separators, NEL and every other control character alike; an address holding one is refused), a value holding what
+looks like an RFC 2047 encoded word is encoded here as the literal text it is (the email package would decode it,
+an attacker's "=0D=0ABcc:" included, into a header line of its own), Bcc recipients travel in the envelope only,
+and text parts are quoted-printable so any server accepts them without 8BITMIME.
 
 The bytes are the email package's, under a policy (`_MimePolicy`) that spares it the work that changes nothing:
 its default policy parses every header into an object when it is set and each time it is read, and refolds it when
@@ -15,6 +17,7 @@ content hashes do not change either.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 import random
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -33,8 +37,8 @@ from typing import Any
 
 from batchmail.errors import InvalidAddress, InvalidInput
 
-_LINE_BREAKS = re.compile(r"[\r\n]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")  # what str.splitlines() breaks at
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 
@@ -92,24 +96,24 @@ def to_mime(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
     Raises InvalidAddress when an address cannot be written safely, InvalidInput for a malformed Message-ID.
     """
     msg = EmailMessage(policy=_POLICY)
-    msg["From"] = str(_address(message.sender, message.sender_name))
+    msg["From"] = _from_header(message.sender, message.sender_name)
     if message.to:
-        msg["To"] = ", ".join(str(_address(a)) for a in message.to)
+        msg["To"] = ", ".join(str(header_address(a)) for a in message.to)
     if message.cc:
-        msg["Cc"] = ", ".join(str(_address(a)) for a in message.cc)
+        msg["Cc"] = ", ".join(str(header_address(a)) for a in message.cc)
     for address in message.bcc:
-        _address(address)  # refused here too, although it is never written
+        header_address(address)  # refused here too, although it is never written
     if message.reply_to:
-        msg["Reply-To"] = str(_address(message.reply_to))
-    msg["Subject"] = one_line(message.subject)
+        msg["Reply-To"] = str(header_address(message.reply_to))
+    msg["Subject"] = _text_header("Subject", one_line(message.subject))
     msg["Date"] = format_datetime(date or datetime.now(UTC))
     if not _MESSAGE_ID.fullmatch(message.message_id):
         raise InvalidInput(f"Message-ID {message.message_id!r} is not of the form <left@right>")
     msg["Message-ID"] = message.message_id
     if message.read_receipt:
-        msg["Disposition-Notification-To"] = _address(message.sender).addr_spec
+        msg["Disposition-Notification-To"] = header_address(message.sender).addr_spec
     if message.delivery_receipt:
-        msg["Return-Receipt-To"] = _address(message.sender).addr_spec
+        msg["Return-Receipt-To"] = header_address(message.sender).addr_spec
     if message.high_priority:
         msg["X-Priority"] = "1"
         msg["Importance"] = "high"
@@ -141,16 +145,51 @@ class _MimePolicy(EmailPolicy):
     """
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
-        if _plain(value):
+        if _plain(value) or isinstance(value, _Encoded):
             return (name, value)
         result: tuple[str, Any] = super().header_store_parse(name, value)
         return result
 
     def header_fetch_parse(self, name: str, value: Any) -> Any:
-        return value if _plain(value) else super().header_fetch_parse(name, value)
+        return value if _plain(value) or isinstance(value, _Encoded) else super().header_fetch_parse(name, value)
+
+    def fold(self, name: str, value: str) -> str:
+        if isinstance(value, _Encoded):
+            return f"{name}: {value}{self.linesep}"  # refolding would parse it again, and decode it
+        result: str = super().fold(name, value)
+        return result
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if isinstance(value, _Encoded):
+            return self.fold(name, value).encode("ascii")
+        result: bytes = super().fold_binary(name, value)
+        return result
 
     def header_max_count(self, name: str) -> int | None:
         return _max_count(name.lower())  # the default builds a header class at each call
+
+
+class _Encoded(str):
+    """A header value encoded here (RFC 2047): stored and written as it is, never parsed, which would decode it."""
+
+    __slots__ = ()
+
+
+def _text_header(name: str, text: str) -> str:
+    """`text` (one line) as the value of header `name`: as it is, unless it holds "=?", which a parser reads as the
+    start of an encoded word: then encoded whole, so that what the recipient decodes is the text as written."""
+    if "=?" not in text:
+        return text
+    return _Encoded(Header(text, "utf-8", header_name=name).encode(linesep="\r\n"))  # folded within the limit
+
+
+def _from_header(sender: str, display_name: str) -> str:
+    address = header_address(sender, display_name)
+    if "=?" not in address.display_name:
+        return str(address)
+    # One encoded word, however long: a parser would put a space between two in a display name.
+    encoded = base64.b64encode(address.display_name.encode()).decode("ascii")
+    return _Encoded(f"=?utf-8?b?{encoded}?=\r\n <{address.addr_spec}>")
 
 
 def _plain(value: Any) -> bool:
@@ -206,7 +245,8 @@ def one_line(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)  # the sender and the archive BCC come back in every mail of a batch
-def _address(addr_spec: str, display_name: str = "") -> Address:
+def header_address(addr_spec: str, display_name: str = "") -> Address:
+    """The address as a header writes it, its domain in ASCII (IDNA); InvalidAddress for one it cannot write."""
     if _LINE_BREAKS.search(addr_spec):
         raise InvalidAddress(addr_spec, "an email address cannot contain a line break")
     local, at, domain = addr_spec.strip().rpartition("@")
@@ -227,5 +267,5 @@ def _ascii_domain(domain: str) -> str:
 
 
 def _safe_filename(filename: str) -> str:
-    name = one_line(filename).replace("/", "_").replace("\\", "_")
+    name = one_line(filename).replace("/", "_").replace("\\", "_").replace("=?", "=_")  # no encoded word either
     return name or "attachment"

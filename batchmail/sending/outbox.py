@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
-from email.headerregistry import Address
 from email.parser import BytesParser
 from email.utils import format_datetime
 from enum import StrEnum
+
+from batchmail.errors import InvalidAddress
+from batchmail.sending.message import header_address
 
 
 class OutboxState(StrEnum):
@@ -142,12 +144,28 @@ def mime_content_hash(mime: bytes, recipients: Iterable[str]) -> str:
 
 def readdress(mime: bytes, new_address: str, *, message_id: str, date: datetime) -> tuple[bytes, list[str]]:
     """The message with `new_address` as its only To, a new Message-ID and Date. Returns the new bytes and the
-    To addresses it replaced."""
-    message = BytesParser(policy=policy.default).parsebytes(mime)
-    old = [str(a.addr_spec) for a in message["To"].addresses] if message["To"] else []
-    del message["To"], message["Message-ID"], message["Date"]
-    local, _, domain = new_address.rpartition("@")
-    message["To"] = Address(addr_spec=f"{local}@{domain}")
-    message["Message-ID"] = message_id
-    message["Date"] = format_datetime(date)
-    return message.as_bytes(policy=policy.SMTP), old
+    To addresses it replaced.
+
+    Only those three header lines change, as bytes: every other line stays exactly as `to_mime` wrote it (read and
+    written again by the email package, a header holding an encoded word could come out decoded, line breaks
+    and all)."""
+    head, separator, body = mime.partition(b"\r\n\r\n")
+    lines = _HEADER_LINE.split(head)
+    replaced = {b"to", b"message-id", b"date"}
+    old_to = [line for line in lines if _name(line) == b"to"]
+    kept = [line for line in lines if _name(line) not in replaced]
+    to = str(header_address(new_address))
+    if not to.isascii():
+        raise InvalidAddress(new_address, "its name part must be plain ASCII to be written in a header")
+    new = [
+        f"To: {to}".encode("ascii"),
+        f"Message-ID: {message_id}".encode("ascii"),
+        f"Date: {format_datetime(date)}".encode("ascii"),
+    ]
+    parsed = BytesParser(policy=policy.default).parsebytes(b"\r\n".join(old_to) + b"\r\n\r\n")
+    old = [str(a.addr_spec) for a in parsed["To"].addresses] if parsed["To"] else []
+    return b"\r\n".join([*kept, *new]) + separator + body, old
+
+
+def _name(line: bytes) -> bytes:
+    return line.partition(b":")[0].strip().lower()

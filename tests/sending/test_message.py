@@ -186,7 +186,6 @@ TRICKY_MESSAGES = [
     message(),
     message(sender_name='Jean "JD" Dupont (Atelier), Paris', reply_to="", cc=(), html_body=""),
     message(sender_name="x\\y; a=b", subject="Re:  double  spaces, (parenthèses) \"guillemets\" 'a' <b> [c]"),
-    message(subject="=?utf-8?q?d=C3=A9j=C3=A0?= encoded by hand", sender_name="=?utf-8?q?Atelier?="),
     message(subject="A" * 70, sender_name="B" * 60, attachments=()),
     message(to=tuple(f"client{n}.adresse.longue@example-societe.fr" for n in range(5))),
     message(read_receipt=True, delivery_receipt=True, high_priority=True, bcc=()),
@@ -223,3 +222,29 @@ def test_headers_written_as_given_are_what_the_default_policy_writes(msg: Outgoi
 def test_a_malformed_message_id_is_refused(bad: str) -> None:
     with pytest.raises(InvalidInput, match="Message-ID"):
         to_mime(message(message_id=bad))
+
+
+INJECTIONS = [
+    "=?utf-8?q?FA-EW=0D=0AReply-To:_attacker@evil.example?=",  # an encoded word decoding to CR/LF
+    "=?utf-8?b?RkEKQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=",  # the same in base64: "FA\nBcc: x@evil.example"
+    "FA\u2028Bcc: x@evil.example",  # a Unicode line separator
+    "FA\u2029Bcc: x@evil.example\x85Reply-To: y@evil.example\x0bX-Evil: 1",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_no_value_of_the_data_can_add_or_split_a_header_line(value: str) -> None:
+    msg = message(subject=f"Facture {value}", sender_name=f"Atelier {value}")
+    mime = to_mime(msg)
+    head = header_block(mime)
+    assert not re.search(r"(?im)^(bcc|x-evil):", head)
+    assert len(re.findall(r"(?im)^reply-to:", head)) == 1
+    parsed = parse(mime)
+    assert {name.lower() for name in parsed} <= {
+        "from", "to", "cc", "reply-to", "subject", "date", "message-id", "mime-version", "content-type",
+    }  # fmt: skip
+    assert parsed["Reply-To"] == msg.reply_to  # the message's own, not the attacker's
+    for header in ("Subject", "From"):
+        assert not re.search(r"[\r\n\x0b\x85\u2028\u2029]", str(parsed[header]))
+    if value.startswith("=?"):  # written as the literal text it is: the recipient reads what the data says
+        assert value in str(parsed["Subject"]) and value in parsed["From"].addresses[0].display_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -94,3 +95,26 @@ def test_a_retry_waits_at_least_as_long_as_the_server_asked() -> None:
     assert next_retry(1, now, asked=timedelta(hours=2)) == now + timedelta(hours=2)
     assert next_retry(1, now, asked=timedelta(seconds=5)) == next_retry(1, now) == now + timedelta(minutes=1)
     assert next_retry(MAX_ATTEMPTS, now, asked=timedelta(hours=2)) is None  # the tries are spent all the same
+
+
+LATER = datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def test_re_addressing_changes_three_header_lines_and_leaves_the_others_as_written() -> None:
+    msg = OutgoingMessage(
+        sender="factures@atelier-martin.fr",
+        sender_name="=?utf-8?q?Atelier=0D=0ABcc:_x@evil.example?=",
+        to=("jean@example.com",),
+        subject="Facture =?utf-8?q?FA=0D=0AReply-To:_y@evil.example?=",
+        text_body="Bonjour",
+        message_id="<old@atelier-martin.fr>",
+    )
+    mime = to_mime(msg)
+    moved, old = readdress(mime, "compta@example.org", message_id="<new@atelier-martin.fr>", date=LATER)
+    assert old == ["jean@example.com"]
+    before, after = (set(m.split(b"\r\n\r\n")[0].split(b"\r\n")) for m in (mime, moved))
+    assert {line.split(b":")[0] for line in before - after} == {b"To", b"Message-ID", b"Date"}
+    assert {line.split(b":")[0] for line in after - before} == {b"To", b"Message-ID", b"Date"}
+    assert moved.split(b"\r\n\r\n", 1)[1] == mime.split(b"\r\n\r\n", 1)[1]
+    head = moved.split(b"\r\n\r\n")[0].decode("ascii")
+    assert not re.search(r"(?im)^(bcc|reply-to):", head) and "To: compta@example.org" in head
