@@ -25,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def open_ui(options: RunOptions) -> int:
     """Serve the UI on the options' data directory until it is closed."""
+    # NiceGUI and pywebview write their files (the storage of ui-state, downloads) with the default mode: in the
+    # UI's process whatever is made is its owner's alone, as the data directory's own files are.
+    os.umask(0o077)
     os.environ.setdefault("NICEGUI_STORAGE_PATH", str(options.data_dir / STORAGE_FOLDER))
     # Imported late: NiceGUI reads NICEGUI_STORAGE_PATH at import, and the headless commands never need it.
     from ui.app import run_app  # noqa: PLC0415

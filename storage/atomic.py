@@ -11,7 +11,7 @@ A file that cannot be used raises `StoreError` and is never written: the user mu
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -22,7 +22,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from batchmail.errors import StoreError
-from batchmail.files import TEMP_SUFFIX, write_atomic
+from batchmail.files import TEMP_SUFFIX, write_atomic, write_atomic_together
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -83,10 +83,14 @@ class AtomicJSONStorage(Storage):
         """Forget what is in memory and read the file again."""
         self._data = self._load()
 
-    def _flush(self) -> None:
+    def payload(self) -> bytes:
+        """The file's bytes as the next write would make them."""
         self._data[META_TABLE] = {_META_KEY: {"schema": self.schema}}
+        return orjson.dumps(self._data)
+
+    def _flush(self) -> None:
         try:
-            write_atomic(self.path, orjson.dumps(self._data))
+            write_atomic(self.path, self.payload())
         except BaseException:
             # TinyDB changed the dict in memory before calling write(): put it back to what the disk holds.
             self.reload()
@@ -152,6 +156,43 @@ def _schema_of(path: Path, data: Tables) -> int:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise StoreError(path, f"schema version {version!r} is not a positive integer")
     return version
+
+
+@contextmanager
+def committed_together(storages: Sequence[AtomicJSONStorage], *, record: Path) -> Iterator[None]:
+    """Every write to these storages inside the block reaches the disk when it ends, in every file or in none,
+    whenever a crash comes (`write_atomic_together`; `finish_writes(record)` at the next open). If the block
+    raises, or the write fails, nothing is written and memory is read back from the files."""
+    unique = list(dict.fromkeys(storages))
+    for storage in unique:
+        storage._batch_depth += 1
+    try:
+        yield
+    except BaseException:
+        _end_batches(unique, reload=True)
+        raise
+    dirty = _end_batches(unique, reload=False)
+    try:
+        write_atomic_together({storage.path: storage.payload() for storage in dirty}, record=record)
+    except BaseException:
+        for storage in dirty:
+            storage.reload()
+        raise
+
+
+def _end_batches(storages: Sequence[AtomicJSONStorage], *, reload: bool) -> list[AtomicJSONStorage]:
+    """Leave the batch each storage entered; the ones now out of every batch with writes pending."""
+    dirty = []
+    for storage in storages:
+        storage._batch_depth -= 1
+        if storage._batch_depth:
+            continue
+        if storage._pending and not reload:
+            dirty.append(storage)
+        elif reload:
+            storage.reload()
+        storage._pending = False
+    return dirty
 
 
 def remove_temp_files(folder: Path) -> None:

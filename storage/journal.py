@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from batchmail.errors import StoreError
-from batchmail.files import sync_folder
+from batchmail.files import OWNER_ONLY_FILE, sync_folder
 from storage.atomic import Doc
 
 
@@ -28,7 +28,8 @@ class Journal:
         payload = b"".join(orjson.dumps({"id": key, "doc": doc}) + b"\n" for key, doc in docs.items())
         if not self._started:
             payload = orjson.dumps({"generation": generation}) + b"\n" + payload
-        with open(self.path, "ab" if self._started else "wb") as file:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self._started else os.O_TRUNC)
+        with os.fdopen(os.open(self.path, flags, OWNER_ONLY_FILE), "wb") as file:
             file.write(payload)
             file.flush()
             os.fsync(file.fileno())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -32,10 +33,11 @@ from batchmail.domain.numbering import format_number, parse_number
 from batchmail.domain.pieces import Piece, PieceType, Status
 from batchmail.domain.selection import PieceSummary, fold
 from batchmail.errors import InvalidInput, NotFound, StoreError
-from storage.atomic import Doc, decoded, put_documents, raw_documents
+from storage.atomic import Doc, committed_together, decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_piece, encode_piece
 
 TABLE = "pieces"
+COMMIT_RECORD = ".commit"  # names the year files a change writes together while it renames them (files.py)
 _MOVED = "_moved"
 _TOTAL = "_total"
 
@@ -118,12 +120,13 @@ class PieceRepository:
                     max_seq[key] = max_seq.get(key, 0) + 1
                     number = format_number(piece.type, piece.date.year, max_seq[key])
                 added.append(dataclasses.replace(piece, id=self._next_id + len(added), number=number))
-            by_year: defaultdict[int, list[Piece]] = defaultdict(list)
+            by_year: defaultdict[int, dict[int, Doc]] = defaultdict(dict)
             for piece in added:
-                by_year[piece.date.year].append(piece)
-            for year, group in sorted(by_year.items()):
-                docs = {piece.id: _stored(piece) for piece in group}
-                put_documents(self._table(year), docs)
+                by_year[piece.date.year][piece.id] = _stored(piece)
+            with self._together(by_year):  # an import over several years: every year file or none
+                for year, docs in sorted(by_year.items()):
+                    put_documents(self._table(year), docs)
+            for year, docs in by_year.items():
                 for piece_id, doc in docs.items():
                     self._index(piece_id, year, summarize(doc))
             return added
@@ -144,7 +147,7 @@ class PieceRepository:
             return pieces
 
     def update_many(self, pieces: Iterable[Piece]) -> None:
-        """Store several pieces: one write per year file touched (two for a year that pieces also leave)."""
+        """Store several pieces: one write per year file touched, every one of them or none."""
         with self._lock:
             pieces = list(pieces)
             self._check_updates(pieces)
@@ -160,12 +163,14 @@ class PieceRepository:
                 elif piece.id in self._moved:
                     doc[_MOVED] = self._moved[piece.id]
                 incoming[new_year][piece.id] = doc
-            for year, docs in sorted(incoming.items()):
-                put_documents(self._table(year), docs)
+            with self._together([*incoming, *leaving]):
+                for year, docs in sorted(incoming.items()):
+                    put_documents(self._table(year), docs)
+                for year, piece_ids in sorted(leaving.items()):
+                    self._table(year).remove(doc_ids=piece_ids)
+            for year, docs in incoming.items():
                 for piece_id, doc in docs.items():
                     self._index(piece_id, year, summarize(doc), doc.get(_MOVED))
-            for year, piece_ids in sorted(leaving.items()):
-                self._table(year).remove(doc_ids=piece_ids)
 
     # Internals
 
@@ -190,10 +195,18 @@ class PieceRepository:
         return raw_documents(self._shards[year], TABLE)[str(piece_id)]
 
     def _table(self, year: int) -> Table:
+        return self._shard(year).table(TABLE)
+
+    def _shard(self, year: int) -> TinyDB:
         shard = self._shards.get(year)
         if shard is None:
             shard = self._shards[year] = self._open(self._folder / f"{year:04d}.json")
-        return shard.table(TABLE)
+        return shard
+
+    def _together(self, years: Iterable[int]) -> AbstractContextManager[None]:
+        """The writes of the block to these years' files, on disk together or not at all."""
+        storages = [storage_of(self._shard(year)) for year in sorted(set(years))]
+        return committed_together(storages, record=self._folder / COMMIT_RECORD)
 
     def _index(self, piece_id: int, year: int, summary: PieceSummary, moved: int | None = None) -> None:
         """Record a piece's current summary, file and number (replacing what was known of it)."""

@@ -17,13 +17,14 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
 from batchmail.errors import StoreLocked
+from batchmail.files import OWNER_ONLY_FILE, finish_writes, private_folder
 from storage.accounts import AccountRepository
 from storage.atomic import AtomicJSONStorage, Migration, remove_temp_files
 from storage.company import CompanyRepository
 from storage.contacts import ContactRepository
 from storage.history import HistoryRepository
 from storage.outbox import OutboxRepository
-from storage.pieces import PieceRepository
+from storage.pieces import COMMIT_RECORD, PieceRepository
 from storage.settings import SettingsRepository
 from storage.templates import TemplateRepository
 
@@ -84,8 +85,8 @@ def open_stores(data_dir: Path) -> Stores:
 
     Raises StoreLocked if another process has it open, StoreError naming the file if a file cannot be used.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(data_dir / LOCK_FILE, timeout=0, thread_local=False)
+    private_folder(data_dir)
+    lock = FileLock(data_dir / LOCK_FILE, mode=OWNER_ONLY_FILE, timeout=0, thread_local=False)
     try:
         lock.acquire()
     except Timeout as err:
@@ -108,8 +109,9 @@ def open_stores(data_dir: Path) -> Stores:
 
 def _open_all(data_dir: Path) -> Stores:
     pieces_dir, outbox_dir = data_dir / PIECES_FOLDER, data_dir / OUTBOX_FOLDER
+    finish_writes(pieces_dir / COMMIT_RECORD)  # a change cut off once committed: its year files all new
     for folder in (data_dir, pieces_dir, outbox_dir):
-        remove_temp_files(folder)
+        remove_temp_files(folder)  # a change cut off before: its files all old, these its leftovers
     files: list[TinyDB] = []
 
     def db(name: str, kind: str) -> TinyDB:

@@ -4,7 +4,6 @@ Origin are refused, socket.io included, and listening beyond this computer warns
 
 from __future__ import annotations
 
-import stat
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from websockets.typing import Origin
 
 from tests.e2e.conftest import REPO, START_TIMEOUT, _env, _free_port, entry_link
 from tests.sendkit import fill
+from tests.storage.test_owner_only import open_to_others
 
 SOCKET_IO = "/_nicegui_ws/socket.io/?EIO=4&transport=polling"
 
@@ -95,9 +95,10 @@ def test_the_one_time_link_lets_one_browser_in_and_a_foreign_host_or_origin_stay
             assert accepted.recv(timeout=10).startswith("0{")  # engine.io's open packet
 
 
-def test_the_storage_secret_is_readable_by_its_owner_alone(served: Served) -> None:
-    secret = served.log.parent / "data" / "ui-state" / "session-secret"
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+def test_the_data_directory_of_the_app_is_its_owners_alone(served: Served) -> None:
+    data_dir = served.log.parent / "data"
+    assert (data_dir / "ui-state" / "session-secret").is_file()
+    assert open_to_others(data_dir) == {}
 
 
 def test_listening_beyond_this_computer_warns_and_still_asks_for_the_secret(tmp_path: Path) -> None:

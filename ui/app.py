@@ -18,6 +18,7 @@ from nicegui import app, background_tasks, core, ui
 
 from batchmail.domain.addresses import is_loopback
 from batchmail.errors import BatchMailError, StoreError
+from batchmail.files import OWNER_ONLY_FILE, private_folder
 from batchmail.services.queue import QueueService
 from batchmail.wiring import open_app
 from ui import desktop, pdf_view
@@ -131,9 +132,9 @@ def _storage_secret(data_dir: Path) -> str:
     path = folder / SECRET_FILE
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     secret = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(secret)
     return secret

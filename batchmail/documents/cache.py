@@ -25,6 +25,8 @@ from pathlib import Path
 
 import weasyprint  # type: ignore[import-untyped]
 
+from batchmail.files import private_folder
+
 log = logging.getLogger(__name__)
 
 # Raise when the rendering changes in a way the inputs do not show (render_pdf's options, the fetcher's rules).
@@ -81,7 +83,7 @@ class PdfCache:
         """Store `pdf` under `key`. A cache that cannot be written only costs a render later: logged, not raised."""
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:

@@ -61,7 +61,6 @@ def eml_name(mime: bytes, now: datetime) -> str:
 
 
 def _write(directory: Path, mime: bytes, sender: str, recipients: list[str]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
     to = _LINE_BREAKS.sub(" ", ", ".join(recipients))
     envelope = f"Return-Path: <{_LINE_BREAKS.sub(' ', sender)}>\r\nX-BatchMail-Envelope-To: {to}\r\n"
     target = directory / eml_name(mime, datetime.now(UTC))
