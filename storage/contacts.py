@@ -11,7 +11,7 @@ from types import MappingProxyType
 from tinydb import TinyDB
 
 from batchmail.domain.contacts import Contact
-from batchmail.errors import InvalidInput, NotFound
+from batchmail.errors import InvalidInput, NotFound, StoreError
 from storage.atomic import decoded, put_documents, raw_documents, storage_of
 from storage.codec import decode_contact, encode_contact
 
@@ -29,9 +29,12 @@ class ContactRepository:
         self._db = db
         self._lock = lock
         path = storage_of(db).path
-        self._contacts: dict[int, Contact] = {
-            int(key): decoded(path, key, decode_contact, doc) for key, doc in raw_documents(db, TABLE).items()
-        }
+        self._contacts: dict[int, Contact] = {}
+        for key, doc in raw_documents(db, TABLE).items():
+            contact = decoded(path, key, decode_contact, doc)
+            if str(contact.id) != key:  # two documents holding one id would make one contact two
+                raise StoreError(path, f"document {key} holds contact {contact.id}")
+            self._contacts[contact.id] = contact
         self._snapshot: Mapping[int, Contact] | None = None
 
     def add(self, contact: Contact) -> Contact:

@@ -15,6 +15,7 @@ import keyring
 import keyring.errors
 import orjson
 
+from batchmail.errors import StoreError
 from batchmail.files import write_atomic
 
 SERVICE = "BatchMail"
@@ -78,6 +79,10 @@ class CredentialStore:
             data = orjson.loads(self._file.read_bytes())
         except FileNotFoundError:
             return {}
+        except (OSError, orjson.JSONDecodeError) as err:
+            raise StoreError(self._file, f"cannot be read as the accounts' secrets ({err}); fix or remove it") from err
+        if not isinstance(data, dict):
+            raise StoreError(self._file, "not an object of secrets; fix or remove it")
         return {str(k): str(v) for k, v in data.items()}
 
     def _write_file(self, secrets: dict[str, str]) -> None:

@@ -52,7 +52,16 @@ def amount(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(str(err)) from err
 
 
-def criteria_from(args: argparse.Namespace) -> Criteria:
+async def checked_criteria(app: App, args: argparse.Namespace) -> Criteria:
+    """The filters' selection, refused when a --number names no piece: a typo must not read as "nothing to do"."""
+    criteria = _criteria_from(args)
+    unknown = await app.workspace.unknown_numbers(criteria.numbers)
+    if unknown:
+        raise InvalidInput(f"--number: no piece is numbered {', '.join(unknown)}")
+    return criteria
+
+
+def _criteria_from(args: argparse.Namespace) -> Criteria:
     """The selection the filter options describe."""
     statuses: set[Status] = set()
     group = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from batchmail.cli.common import EXIT_OK, add_filters, criteria_from, emit
+from batchmail.cli.common import EXIT_OK, add_filters, checked_criteria, emit
 from batchmail.services.workspace import PieceRow
 from batchmail.wiring import App
 
@@ -39,7 +39,7 @@ async def import_csv(app: App, args: argparse.Namespace) -> int:
 
 
 async def list_pieces(app: App, args: argparse.Namespace) -> int:
-    rows = await app.workspace.find(criteria_from(args))
+    rows = await app.workspace.find(await checked_criteria(app, args))
     emit([_row_json(r) for r in rows], _rows_text(rows), as_json=args.json)
     return EXIT_OK
 

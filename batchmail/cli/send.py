@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, criteria_from, emit, mode
+from batchmail.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_filters, checked_criteria, emit, mode
 from batchmail.errors import InvalidInput
 from batchmail.sending.attachments import load_attachment
 from batchmail.sending.choices import SendChoices
@@ -44,11 +44,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 async def send_pieces(app: App, args: argparse.Namespace) -> int:
-    piece_ids = await app.workspace.matching_ids(criteria_from(args))
+    piece_ids = await app.workspace.matching_ids(await checked_criteria(app, args))
     if not piece_ids:
         emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
         return EXIT_OK
-    attachments = [await asyncio.to_thread(load_attachment, path) for path in args.attach]
+    largest = (await app.accounts.get(args.account)).max_message_bytes
+    attachments = [await asyncio.to_thread(load_attachment, path, max_bytes=largest) for path in args.attach]
     plan = await app.send.plan(piece_ids, send_choices(args), account_name=args.account, attachments=attachments)
     if args.dry_run:
         preview = await app.send.preview(plan)

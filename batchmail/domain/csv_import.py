@@ -14,18 +14,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
-from batchmail.domain.addresses import parse_address
+from batchmail.domain import csv_values as cell
 from batchmail.domain.contacts import Contact
-from batchmail.domain.language import Language
-from batchmail.domain.money import HUNDRED, ZERO, parse_decimal
+from batchmail.domain.money import ZERO
 from batchmail.domain.pieces import Line, Payment, Piece, PieceType, Side, Status
 from batchmail.errors import ImportFailed, ImportRowError, InvalidInput
 
@@ -50,7 +46,6 @@ PAYMENT_COLUMNS = ("number", "date", "amount")
 PAYMENT_OPTIONAL = ("method",)
 
 T = TypeVar("T")
-E = TypeVar("E", bound=StrEnum)
 
 
 class CsvFile(NamedTuple):
@@ -60,7 +55,7 @@ class CsvFile(NamedTuple):
     data: bytes
 
 
-def parse_contacts(file: CsvFile) -> list[Contact]:
+def parse_contacts(file: CsvFile, *, taken_ids: Collection[int] = ()) -> list[Contact]:
     """Contacts with the user's own ids, which pieces refer to. Raises ImportFailed naming every bad row."""
     rows, errors = _read(file, CONTACT_COLUMNS, CONTACT_OPTIONAL)
     contacts: list[Contact] = []
@@ -70,6 +65,8 @@ def parse_contacts(file: CsvFile) -> list[Contact]:
             contact = _contact(row)
             if contact.id in first_line:
                 raise row.error(f"{contact.id} is already used on line {first_line[contact.id]}", field="id")
+            if contact.id in taken_ids:
+                raise row.error(f"contact {contact.id} already exists", field="id")
         except ImportRowError as err:
             errors.append(err)
             continue
@@ -79,14 +76,22 @@ def parse_contacts(file: CsvFile) -> list[Contact]:
     return contacts
 
 
-def parse_pieces(file: CsvFile, *, known_contact_ids: set[int]) -> list[Piece]:
+def parse_pieces(
+    file: CsvFile, *, known_contact_ids: Collection[int], taken_numbers: Collection[str] = ()
+) -> list[Piece]:
     """Pieces with their numbers kept (ids left 0), one row per line item: rows with the same number make one piece,
     and must agree on the piece's own columns. Notes and reference may be given on the first row only."""
     rows, errors = _read(file, PIECE_COLUMNS, PIECE_OPTIONAL)
     pieces: dict[str, tuple[int, _Head, Piece]] = {}  # number -> (line of its first row, head, piece)
+    existing: set[str] = set()  # numbers already in the store, named once on their first row
     for row in rows:
         try:
-            number = row.get("number", _required)
+            number = row.get("number", cell.required)
+            if number in taken_numbers:
+                if number in existing:
+                    continue
+                existing.add(number)
+                raise row.error(f"piece number {number} already exists", field="number")
             head = _head(row, known_contact_ids)
             line = _line(row)
             if number in pieces:
@@ -100,16 +105,18 @@ def parse_pieces(file: CsvFile, *, known_contact_ids: set[int]) -> list[Piece]:
     return [piece for _, _, piece in pieces.values()]
 
 
-def parse_payments(file: CsvFile, *, known_numbers: set[str]) -> list[tuple[str, Payment]]:
+def parse_payments(file: CsvFile, *, known_numbers: Collection[str]) -> list[tuple[str, Payment]]:
     """(piece number, payment) pairs, in the file's order. Raises ImportFailed naming every bad row."""
     rows, errors = _read(file, PAYMENT_COLUMNS, PAYMENT_OPTIONAL)
     payments: list[tuple[str, Payment]] = []
     for row in rows:
         try:
-            number = row.get("number", _required)
+            number = row.get("number", cell.required)
             if number not in known_numbers:
                 raise row.error(f"{number!r} is not a known piece", field="number")
-            payment = Payment(date=row.get("date", _date), amount=row.get("amount", _amount), method=row.text("method"))
+            payment = Payment(
+                date=row.get("date", cell.day), amount=row.get("amount", cell.amount), method=row.text("method")
+            )
         except ImportRowError as err:
             errors.append(err)
             continue
@@ -217,16 +224,16 @@ def _raise_if_any(file: CsvFile, errors: list[ImportRowError]) -> None:
 
 def _contact(row: _Row) -> Contact:
     return Contact(
-        id=row.get("id", _positive_int),
-        kind=row.get("kind", _choice(Side)),
+        id=row.get("id", cell.positive_int),
+        kind=row.get("kind", cell.choice(Side)),
         company=row.text("company"),
-        name=row.get("name", _required),
-        emails=row.get("email", _emails),
-        language=row.get("language", _language),
+        name=row.get("name", cell.required),
+        emails=row.get("email", cell.emails),
+        language=row.get("language", cell.language),
         address=row.text("address"),
         vat_number=row.text("vat_number"),
         phone=row.text("phone"),
-        send_by_email=row.get("send_by_email", _yes_no),
+        send_by_email=row.get("send_by_email", cell.yes_no),
     )
 
 
@@ -255,26 +262,26 @@ class _Head(NamedTuple):
         )
 
 
-def _head(row: _Row, known_contact_ids: set[int]) -> _Head:
-    piece_type = row.get("type", _choice(PieceType))
-    day = row.get("date", _date)
-    due_date = row.get("due_date", _optional_date)
+def _head(row: _Row, known_contact_ids: Collection[int]) -> _Head:
+    piece_type = row.get("type", cell.choice(PieceType))
+    day = row.get("date", cell.day)
+    due_date = row.get("due_date", cell.optional_date)
     if due_date is not None and due_date < day:
         raise row.error(f"{row.text('due_date')!r} is before the date {row.text('date')!r}", field="due_date")
-    contact_id = row.get("contact_id", _positive_int)
+    contact_id = row.get("contact_id", cell.positive_int)
     if contact_id not in known_contact_ids:
         raise row.error(f"{contact_id} is not a known contact (import the contacts first)", field="contact_id")
-    status = row.get("status", _choice(Status))
+    status = row.get("status", cell.choice(Status))
     return _Head(piece_type, day, due_date, contact_id, status, row.text("nature"))
 
 
 def _line(row: _Row) -> Line:
-    discount = row.get("discount", _discount)
+    discount = row.get("discount", cell.discount)
     return Line(
-        description=row.get("description", _required),
-        quantity=row.get("quantity", _decimal),
-        unit_price=row.get("unit_price", _decimal),
-        vat_rate=row.get("vat_rate", _vat_rate),
+        description=row.get("description", cell.required),
+        quantity=row.get("quantity", cell.decimal),
+        unit_price=row.get("unit_price", cell.decimal),
+        vat_rate=row.get("vat_rate", cell.vat_rate),
         discount=ZERO if discount is None else discount,
     )
 
@@ -301,95 +308,3 @@ def _shown(value: object) -> str:
     if value is None:
         return ""
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INT_RE = re.compile(r"\d+")
-_YES = {"yes", "y", "true", "1", "oui", "o", "ja", "j"}
-_NO = {"no", "n", "false", "0", "non", "nee"}
-
-
-def _required(text: str) -> str:
-    if not text:
-        raise InvalidInput("empty, a value is required")
-    return text
-
-
-def _positive_int(text: str) -> int:
-    if not _INT_RE.fullmatch(text) or int(text) == 0:
-        raise InvalidInput(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
-def _date(text: str) -> date:
-    if not text:
-        raise InvalidInput("empty, a date is expected (YYYY-MM-DD)")
-    try:
-        if _DATE_RE.fullmatch(text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass  # the shape is right but the day does not exist: same message
-    raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)")
-
-
-def _optional_date(text: str) -> date | None:
-    return _date(text) if text else None
-
-
-def _decimal(text: str) -> Decimal:
-    if not text:
-        raise InvalidInput("empty, a number is expected (use a point: 12.50)")
-    return parse_decimal(text)
-
-
-def _amount(text: str) -> Decimal:
-    amount = _decimal(text)
-    if amount <= 0:
-        raise InvalidInput(f"{text!r} must be more than 0")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{text!r} has more than two decimals")
-    return amount
-
-
-def _vat_rate(text: str) -> Decimal:
-    rate = _decimal(text)
-    if not 0 <= rate < HUNDRED:
-        raise InvalidInput(f"{text!r} is not a percentage from 0 to 100 (20 for 20 %)")
-    return rate
-
-
-def _discount(text: str) -> Decimal | None:
-    if not text:
-        return None
-    discount = _decimal(text)
-    if not 0 <= discount <= HUNDRED:
-        raise InvalidInput(f"{text!r} is not a percentage from 0 to 100 (10 for 10 %)")
-    return discount
-
-
-def _choice(enum: type[E]) -> Callable[[str], E]:
-    def parse(text: str) -> E:
-        try:
-            return enum(text.lower())
-        except ValueError as err:
-            allowed = "|".join(member.value for member in enum)
-            raise InvalidInput(f"{text!r} is not one of {allowed}") from err
-
-    return parse
-
-
-def _language(text: str) -> Language:
-    return _choice(Language)(text) if text else Language.fr
-
-
-def _yes_no(text: str) -> bool:
-    if not text or text.lower() in _YES:
-        return True
-    if text.lower() in _NO:
-        return False
-    raise InvalidInput(f"{text!r} is not yes or no (empty means yes)")
-
-
-def _emails(text: str) -> list[str]:
-    """Addresses separated by ";", each parsed as every address of BatchMail is."""
-    return [parse_address(address) for address in (part.strip() for part in text.split(";")) if address]

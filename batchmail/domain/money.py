@@ -17,6 +17,7 @@ from typing import Protocol
 from batchmail.errors import InvalidInput
 
 CENT = Decimal("0.01")
+LARGEST_DIGITS = 12  # no quantity, price or payment of a small business reaches a thousand billion
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
@@ -35,6 +36,8 @@ def parse_decimal(text: str, what: str = "") -> Decimal:
         raise InvalidInput(f"{where}{text!r} is not a number (use a point: 12.50)") from err
     if not value.is_finite():
         raise InvalidInput(f"{where}{text!r} is not a number")
+    if value.adjusted() >= LARGEST_DIGITS:  # the exponent, not abs(): 1e999999999 would overflow
+        raise InvalidInput(f"{where}{text[:40]!r} is too large (at most {10**LARGEST_DIGITS - 1:,})")
     return value
 
 

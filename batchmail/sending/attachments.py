@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -50,14 +52,38 @@ def zip_name(piece_types: Sequence[PieceType], issuer: str, day: date, language:
     return ascii_filename(f"{words} {issuer} {day.isoformat()}.zip")
 
 
-def load_attachment(path: Path) -> Attachment:
-    """A file the user chose to add to every mail of a batch; InvalidInput naming it if it cannot be read."""
+def load_attachment(path: Path, *, max_bytes: int) -> Attachment:
+    """A file the user chose to add to every mail of a batch, of at most `max_bytes` (the account's largest
+    message); InvalidInput naming it if it cannot be read or is not a plain file of that size.
+
+    Opened without waiting (a named pipe would block the open) and checked on the open file, not on its name,
+    before a byte is read: a device such as /dev/zero would read on until memory runs out."""
     try:
-        content = path.read_bytes()
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as err:
         raise InvalidInput(f"attachment {path}: cannot be read ({err.strerror or err})") from err
+    problem = _size_problem(os.fstat(handle), max_bytes)
+    if problem:
+        os.close(handle)
+        raise InvalidInput(f"attachment {path}: {problem}")
+    with os.fdopen(handle, "rb") as file:
+        try:
+            content = file.read(max_bytes + 1)
+        except OSError as err:
+            raise InvalidInput(f"attachment {path}: cannot be read ({err.strerror or err})") from err
+    if len(content) > max_bytes:  # it grew while being read
+        raise InvalidInput(f"attachment {path}: grew past {max_bytes / 1e6:.1f} MB while being read")
     mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return Attachment(filename=path.name, content=content, mime_type=mime_type)
+
+
+def _size_problem(status: os.stat_result, max_bytes: int) -> str:
+    if not stat.S_ISREG(status.st_mode):
+        return "not a plain file (a folder, a device or a pipe)"
+    if status.st_size > max_bytes:
+        size, largest = status.st_size / 1e6, max_bytes / 1e6
+        return f"{size:.1f} MB, more than the {largest:.1f} MB a message may carry through this account"
+    return ""
 
 
 def ascii_filename(name: str) -> str:

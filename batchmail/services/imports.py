@@ -51,12 +51,13 @@ class ImportService:
             except OSError as err:
                 raise InvalidInput(f"{path}: cannot be read ({err.strerror})") from err
             if kind == "contacts":
-                contacts = csv_import.parse_contacts(file)
+                contacts = csv_import.parse_contacts(file, taken_ids=self._contacts.by_id().keys())
                 self._contacts.add_many(contacts)
                 return len(contacts)
             if kind == "pieces":
-                known = set(self._contacts.by_id())
-                pieces = csv_import.parse_pieces(file, known_contact_ids=known)
+                known = self._contacts.by_id().keys()
+                taken = {summary.number for summary in self._pieces.summaries()}
+                pieces = csv_import.parse_pieces(file, known_contact_ids=known, taken_numbers=taken)
                 self._pieces.add_many(pieces)
                 return len(pieces)
             if kind == "payments":

@@ -178,6 +178,13 @@ class WorkspaceService:
         left_out = frozenset(excluding)
         return await asyncio.to_thread(lambda: [s.id for s in self._matched(criteria)[1].rows if s.id not in left_out])
 
+    async def unknown_numbers(self, numbers: Iterable[str]) -> list[str]:
+        """Those of `numbers` that no piece has, sorted."""
+        wanted = set(numbers)
+        if not wanted:
+            return []
+        return await asyncio.to_thread(lambda: sorted(wanted - {s.number for s in self._summaries_by_id().values()}))
+
     # -- the batch ---------------------------------------------------------------------------------------------
 
     async def batch_ids(self) -> list[int]:

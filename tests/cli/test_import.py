@@ -47,4 +47,4 @@ def test_a_bad_row_imports_nothing_and_is_named(tmp_path: Path, capsys: pytest.C
     assert code == 0
     code, _, err = run(capsys, data_dir, "import", "contacts", str(DATA / "contacts.csv"))
     assert code == 2
-    assert "already in use" in err
+    assert "line 2, id: contact 1 already exists" in err

@@ -52,6 +52,13 @@ def test_the_queue_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureF
         assert code == 0 and retried["reports"][0]["counts"]["sent"] == 1
 
         failed_id = str(states[address(1)]["id"])
+        for forged in (
+            "compta@example.org\r\nBcc: x@evil.example",
+            "=?utf-8?q?a=0D=0ABcc:_x@evil.example?=",
+            "compta@",
+        ):
+            code, _, err = run(capsys, tmp_path, "queue", "address", failed_id, forged)
+            assert code == 2 and err.startswith("batchmail: new address: "), err
         code, out, _ = run(capsys, tmp_path, "queue", "address", failed_id, "compta@example.org")
         assert code == 0 and f"batchmail queue retry {failed_id}" in out
         code, out, _ = run(capsys, tmp_path, "queue", "drop", failed_id)

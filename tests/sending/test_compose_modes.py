@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import os
 import re
+import sys
 import zipfile
 from collections.abc import Mapping
 from datetime import timedelta
@@ -185,7 +187,7 @@ async def test_contradictory_or_bad_options_are_refused(changes: dict[str, Any],
 async def test_extra_files_go_with_every_mail_after_its_pdfs(tmp_path: Path) -> None:
     terms = tmp_path / "Conditions générales.pdf"
     terms.write_bytes(b"%PDF-1.7 CGV")
-    extra = load_attachment(terms)
+    extra = load_attachment(terms, max_bytes=1000)
     result, _ = await run([FA10, FA9, FA20], grouping=Grouping.per_recipient, extra_attachments=(extra,))
 
     assert [[a.filename for a in d.message.attachments] for d in result.drafts] == [
@@ -201,12 +203,26 @@ async def test_extra_files_go_with_every_mail_after_its_pdfs(tmp_path: Path) -> 
     ]
 
 
-def test_an_unreadable_extra_file_is_named(tmp_path: Path) -> None:
-    missing = tmp_path / "absent.pdf"
-    with pytest.raises(InvalidInput, match=r"absent\.pdf: cannot be read"):
-        load_attachment(missing)
-    with pytest.raises(InvalidInput, match="cannot be read"):
-        load_attachment(tmp_path)  # a folder
+def test_an_extra_file_that_is_missing_not_a_file_or_too_big_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"absent\.pdf: cannot be read \(No such file"):
+        load_attachment(tmp_path / "absent.pdf", max_bytes=1000)
+    big = tmp_path / "catalogue.pdf"
+    big.write_bytes(b"x" * 2_500_001)
+    with pytest.raises(InvalidInput, match=r"catalogue\.pdf: 2\.5 MB, more than the 2\.0 MB a message may carry"):
+        load_attachment(big, max_bytes=2_000_000)
+    assert len(load_attachment(big, max_bytes=2_500_001).content) == 2_500_001
+    with pytest.raises(InvalidInput, match="not a plain file"):
+        load_attachment(tmp_path, max_bytes=1000)  # a folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices and named pipes")
+def test_a_device_or_a_named_pipe_is_refused_before_a_byte_is_read(tmp_path: Path) -> None:
+    """/dev/zero would read until memory runs out, a pipe nobody writes to would block the open for ever."""
+    pipe = tmp_path / "pipe.pdf"
+    os.mkfifo(pipe)
+    for path in (Path("/dev/zero"), pipe):
+        with pytest.raises(InvalidInput, match=f"{path}: not a plain file"):
+            load_attachment(path, max_bytes=25_000_000)
 
 
 def test_zip_member_names_are_ascii_unique_and_the_bytes_stable() -> None:
