@@ -10,7 +10,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,8 +17,8 @@ from pathlib import Path
 from batchmail.domain.pieces import PieceType
 from storage.pieces import COMMIT_RECORD
 from storage.stores import PIECES_FOLDER, open_stores
+from tests.cli.processes import batchmail
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10
 DEADLINE = 120.0  # seconds for one import, on a slow shared machine
 YEARS = (2025, 2026, 2027)
@@ -53,19 +52,6 @@ def write_pieces(path: Path, *, first: int, per_year: int, contacts: int, seed: 
                     writer.writerow([*head, f"Intervention n°{line + 1} « chaudière »", chooser.randint(1, 9),
                                      price, "20", ""])  # fmt: skip
     return per_year * len(YEARS)
-
-
-def batchmail(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
 
 
 def finished(process: subprocess.Popen[bytes]) -> None:

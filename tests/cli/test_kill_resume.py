@@ -7,33 +7,22 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from batchmail.sending.outbox import OutboxState
 from storage.stores import open_stores
+from tests.cli import processes
 from tests.sendkit import add_account, fill, received_ids
 from tests.servers.smtpd import SmtpTestServer, smtp_server
 
-ROOT = Path(__file__).resolve().parent.parent
 MAILS, KILLS, CONNECTIONS = 300, 4, 2
 DEADLINE = 240.0  # seconds for the whole story, on a slow shared machine
 
 
 def batchmail(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
-    """The real command in its own process group, so a kill takes its PDF workers too."""
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "batchmail.cli", "--data-dir", str(data_dir), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir.parent / "stderr.log").open("ab"),
-        start_new_session=True,
-    )
+    return processes.batchmail(data_dir, *args, stderr=(data_dir.parent / "stderr.log").open("ab"))
 
 
 def kill_when(process: subprocess.Popen[bytes], server: SmtpTestServer, received: int, deadline: float) -> bool:
