@@ -61,16 +61,7 @@ def encode_piece(piece: Piece) -> Doc:
         "due_date": _iso(piece.due_date),
         "contact_id": piece.contact_id,
         "status": piece.status.value,
-        "lines": [
-            {
-                "description": line.description,
-                "quantity": str(line.quantity),
-                "unit_price": str(line.unit_price),
-                "vat_rate": str(line.vat_rate),
-                "discount": str(line.discount),
-            }
-            for line in piece.lines
-        ],
+        "lines": [_encode_line(line) for line in piece.lines],
         "payments": [
             {"date": payment.date.isoformat(), "amount": str(payment.amount), "method": payment.method}
             for payment in piece.payments
@@ -81,9 +72,32 @@ def encode_piece(piece: Piece) -> Doc:
         "annotations": piece.annotations,
         "linked_files": list(piece.linked_files),
         "last_sent": _iso(piece.last_sent),
-        "origin_id": piece.origin_id,
+        "origin_ids": list(piece.origin_ids),
+        "derived_ids": list(piece.derived_ids),
         "reminder_level": piece.reminder_level,
+        "last_reminder": _iso(piece.last_reminder),
     }
+
+
+def _origin_ids(doc: Doc) -> list[int]:
+    """Files of the first schema name one origin, `origin_id` (None without one)."""
+    if "origin_ids" in doc:
+        return list(doc["origin_ids"])
+    origin = doc.get("origin_id")
+    return [] if origin is None else [origin]
+
+
+def _encode_line(line: Line) -> Doc:
+    doc: Doc = {
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit_price": str(line.unit_price),
+        "vat_rate": str(line.vat_rate),
+        "discount": str(line.discount),
+    }
+    if line.heading:  # only where it is one: most lines are not, and a year file holds thousands
+        doc["heading"] = True
+    return doc
 
 
 def decode_piece(doc: Doc) -> Piece:
@@ -102,6 +116,7 @@ def decode_piece(doc: Doc) -> Piece:
                 unit_price=Decimal(line["unit_price"]),
                 vat_rate=Decimal(line["vat_rate"]),
                 discount=Decimal(line["discount"]),
+                heading=line.get("heading", False),
             )
             for line in doc["lines"]
         ],
@@ -115,8 +130,10 @@ def decode_piece(doc: Doc) -> Piece:
         annotations=doc["annotations"],
         linked_files=list(doc["linked_files"]),
         last_sent=_opt_date(doc["last_sent"]),
-        origin_id=doc["origin_id"],
+        origin_ids=_origin_ids(doc),
+        derived_ids=list(doc.get("derived_ids", ())),  # after the first schema, as last_reminder
         reminder_level=doc["reminder_level"],
+        last_reminder=_opt_date(doc.get("last_reminder")),
     )
 
 

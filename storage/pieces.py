@@ -30,7 +30,7 @@ from tinydb.table import Table
 
 from batchmail.domain.money import ZERO
 from batchmail.domain.numbering import format_number, parse_number
-from batchmail.domain.pieces import Piece, PieceType, Status
+from batchmail.domain.pieces import NO_BALANCE, Piece, PieceType, Status
 from batchmail.domain.selection import PieceSummary, fold
 from batchmail.errors import InvalidInput, NotFound, StoreError
 from storage.atomic import Doc, committed_together, decoded, put_documents, raw_documents, storage_of
@@ -283,7 +283,6 @@ def _raise_max(max_seq: dict[tuple[str, int], int], number: str) -> None:
 # the stored document, without decoding the piece. tests/storage/test_summaries.py checks that they equal
 # `PieceSummary.of(piece)` for every type, status and kind of text.
 
-_NO_BALANCE = (Status.draft, Status.cancelled)
 _TYPES = {member.value: member for member in PieceType}
 _STATUSES = {member.value: member for member in Status}
 _date = date.fromisoformat
@@ -301,7 +300,7 @@ def summarize(doc: Doc) -> PieceSummary:
     status = _STATUSES[doc["status"]]
     stored_total = doc.get(_TOTAL)
     total = decode_piece(doc).totals.incl_tax if stored_total is None else Decimal(stored_total)
-    if piece_type.is_billing and status not in _NO_BALANCE:
+    if piece_type.is_billing and status not in NO_BALANCE:
         balance = total - sum((Decimal(payment["amount"]) for payment in doc["payments"]), ZERO)
     else:
         balance = ZERO

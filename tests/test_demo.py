@@ -194,10 +194,12 @@ def test_last_month_has_validated_never_sent_invoices_nearly_all_with_an_address
 
 def test_a_few_pieces_come_from_a_quote_through_an_order(demo: DemoData) -> None:
     by_id = {p.id: p for p in demo.pieces}
-    linked = [p for p in demo.pieces if p.origin_id is not None]
+    linked = [p for p in demo.pieces if p.origin_ids]
     assert 20 <= sum(1 for p in linked if p.type is PieceType.invoice) <= 60
     for piece in linked:
-        origin = by_id[piece.origin_id]  # type: ignore[index]
+        [origin_id] = piece.origin_ids
+        origin = by_id[origin_id]
+        assert piece.id in origin.derived_ids
         assert origin.id < piece.id and origin.date <= piece.date and origin.contact_id == piece.contact_id
         assert origin.status is Status.converted
         assert [line.description for line in origin.lines] == [line.description for line in piece.lines]

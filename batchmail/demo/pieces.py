@@ -245,7 +245,8 @@ class PieceMaker:
             sequences[key] += 1
             piece.number = format_number(piece.type, piece.date.year, sequences[key])
         for piece, origin in self.links:
-            piece.origin_id = origin.id
+            piece.origin_ids = [origin.id]
+            origin.derived_ids.append(piece.id)
         return pieces
 
 

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import cache, partial
@@ -33,7 +33,7 @@ from batchmail.documents.cache import DEFAULT_LIMIT_BYTES, PdfCache
 from batchmail.documents.piece_html import DOCUMENTS_DIR, build_piece_html
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
-from batchmail.domain.pieces import Piece
+from batchmail.domain.pieces import Piece, PieceRef
 from batchmail.workers import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -119,14 +119,14 @@ class PdfRenderer:
         return self._renders
 
     async def render_piece(
-        self, piece: Piece, contact: Contact, company: IssuingCompany, *, origin_number: str = ""
+        self, piece: Piece, contact: Contact, company: IssuingCompany, *, origins: Sequence[PieceRef] = ()
     ) -> bytes:
-        return await self._await(partial(self._request_piece, piece, contact, company, origin_number))
+        return await self._await(partial(self._request_piece, piece, contact, company, origins))
 
     def render_piece_sync(
-        self, piece: Piece, contact: Contact, company: IssuingCompany, *, origin_number: str = ""
+        self, piece: Piece, contact: Contact, company: IssuingCompany, *, origins: Sequence[PieceRef] = ()
     ) -> bytes:
-        return self._request_piece(piece, contact, company, origin_number).result()
+        return self._request_piece(piece, contact, company, origins).result()
 
     async def render(self, html: str, *, logo_path: str = "") -> bytes:
         """Any HTML built on the documents/ assets (statements...), rendered without blocking the event loop."""
@@ -182,9 +182,9 @@ class PdfRenderer:
     # future that the cache, the pool or the io thread (once the PDF is written) completes.
 
     def _request_piece(
-        self, piece: Piece, contact: Contact, company: IssuingCompany, origin_number: str
+        self, piece: Piece, contact: Contact, company: IssuingCompany, origins: Sequence[PieceRef]
     ) -> Future[bytes]:
-        html = build_piece_html(piece, contact, company, origin_number=origin_number)
+        html = build_piece_html(piece, contact, company, origins=origins)
         return self._request(html, company.logo_path)
 
     def _request(self, html: str, logo_path: str) -> Future[bytes]:

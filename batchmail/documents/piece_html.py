@@ -4,6 +4,7 @@ dates and identifiers per language, and the company's branding as CSS."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from batchmail.documents.labels import LABELS
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
 from batchmail.domain.formatting import format_date, format_money, format_percent, format_quantity, language_of
-from batchmail.domain.pieces import Piece, PieceType, Status
+from batchmail.domain.language import Language
+from batchmail.domain.pieces import Piece, PieceRef, PieceType, Status
 from batchmail.domain.type_names import TITLES
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent
@@ -27,6 +29,7 @@ _VALIDITY = frozenset({PieceType.quote, PieceType.purchase_request})
 _CREDIT_NOTES = frozenset({PieceType.credit_note, PieceType.supplier_credit_note})
 
 DEFAULT_ACCENT = IssuingCompany(name="").accent_color
+_ORIGINS_NAMED = 3  # a consolidated piece names its first origins in its heading; its lines' titles name them all
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _INK = (0x1E, 0x1E, 0x1E)  # the stylesheet's --ink
 _SHORT_HEX = 3  # "#abc" stands for "#aabbcc"
@@ -38,7 +41,7 @@ def build_piece_html(
     contact: Contact,
     company: IssuingCompany,
     *,
-    origin_number: str = "",
+    origins: Sequence[PieceRef] = (),
     language: str | None = None,
 ) -> str:
     """The HTML of one piece in `language` (default: the contact's). Pure: reads only the package's template."""
@@ -69,11 +72,20 @@ def build_piece_html(
             sales_terms=piece.type in _SALES_TERMS,
             acceptance=piece.type is PieceType.quote,
             draft=piece.status is Status.draft,
-            origin_number=origin_number,
+            origin=origin_text(origins, lang),
             logo_url=Path(company.logo_path).resolve().as_uri() if company.logo_path else "",
             brand=brand_style(company),
         )
     )
+
+
+def origin_text(origins: Sequence[PieceRef], language: Language) -> str:
+    """What a piece follows, as its heading says it: "Commande CO-2026-00012"; several by their numbers."""
+    if len(origins) == 1:
+        return f"{TITLES[language][origins[0].type]} {origins[0].number}"
+    numbers = [ref.number for ref in origins]
+    more = f" (+{len(numbers) - _ORIGINS_NAMED})" if len(numbers) > _ORIGINS_NAMED else ""
+    return ", ".join(numbers[:_ORIGINS_NAMED]) + more
 
 
 def accent_color(value: str) -> str:

@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from batchmail.domain.money import HUNDRED, ZERO, Totals, to_cents
 
@@ -99,16 +100,22 @@ _GROUPS = {
 }
 
 
+NO_BALANCE = frozenset({Status.draft, Status.cancelled, Status.converted})  # statuses where nothing is due
+
+
 @dataclass(kw_only=True, slots=True)
 class Line:
     description: str
-    quantity: Decimal
-    unit_price: Decimal  # excluding tax
-    vat_rate: Decimal  # percent, e.g. 20 or 5.5
+    quantity: Decimal = ZERO
+    unit_price: Decimal = ZERO  # excluding tax
+    vat_rate: Decimal = ZERO  # percent, e.g. 20 or 5.5
     discount: Decimal = ZERO  # percent
+    heading: bool = False  # a title over the lines that follow (a consolidated piece's origins): text only
 
     @property
     def amount_excl_tax(self) -> Decimal:
+        if self.heading:
+            return ZERO
         gross = self.quantity * self.unit_price
         if self.discount:
             gross = gross * (HUNDRED - self.discount) / HUNDRED
@@ -120,6 +127,14 @@ class Payment:
     date: datetime.date
     amount: Decimal
     method: str = ""  # virement, chèque, carte... free text
+
+
+class PieceRef(NamedTuple):
+    """A piece as another one names it: "Commande CO-2026-00012"."""
+
+    id: int
+    type: PieceType
+    number: str
 
 
 @dataclass(kw_only=True, slots=True)
@@ -139,8 +154,10 @@ class Piece:
     annotations: str = ""  # internal, never printed
     linked_files: list[str] = field(default_factory=list)
     last_sent: datetime.date | None = None
-    origin_id: int | None = None  # the piece this one was generated from
+    origin_ids: list[int] = field(default_factory=list)  # the pieces this one was transformed or consolidated from
+    derived_ids: list[int] = field(default_factory=list)  # the pieces generated from this one
     reminder_level: int = 0  # how many payment reminders were sent
+    last_reminder: datetime.date | None = None  # the day of the last payment reminder
 
     @property
     def side(self) -> Side:
@@ -156,12 +173,13 @@ class Piece:
 
     @property
     def balance(self) -> Decimal:
-        """What is still due on a billing piece; zero for other types and for draft or cancelled pieces."""
+        """What is still due on a billing piece; zero for other types and for draft, cancelled or converted pieces
+        (an invoice is converted by its credit note, which settles it)."""
         return self.balance_of(self.totals.incl_tax)
 
     def balance_of(self, total_incl_tax: Decimal) -> Decimal:
         """The balance given the piece's total incl. tax, for callers that already computed it."""
-        if not self.type.is_billing or self.status in (Status.draft, Status.cancelled):
+        if not self.type.is_billing or self.status in NO_BALANCE:
             return ZERO
         return total_incl_tax - self.paid
 
@@ -174,7 +192,7 @@ class Piece:
 
     def status_after_payment(self) -> Status:
         """The status the payments received imply for a billing piece."""
-        if self.status in (Status.draft, Status.cancelled) or not self.type.is_billing:
+        if self.status in NO_BALANCE or not self.type.is_billing:
             return self.status
         balance = self.balance
         if balance <= ZERO:

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from batchmail.domain.contacts import Contact
-from batchmail.domain.pieces import Piece, PieceType, Side, Status, StatusGroup
+from batchmail.domain.pieces import Piece, PieceRef, PieceType, Side, Status, StatusGroup
 from batchmail.errors import InvalidInput
 
 
@@ -63,6 +63,16 @@ class PieceSummary:
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.type.sign > 0 and self.due_date is not None and self.due_date < today and self.balance > 0
+
+
+def refs(piece_ids: Iterable[int], known: Mapping[int, PieceSummary]) -> tuple[PieceRef, ...]:
+    """The pieces of `piece_ids` still stored, as another piece names them (its origins, those derived from it)."""
+    return tuple(PieceRef(s.id, s.type, s.number) for i in piece_ids if (s := known.get(i)) is not None)
+
+
+def linked_ids(pieces: Iterable[Piece]) -> set[int]:
+    """Every piece the pieces name as origin or as derived: the summaries to fetch for `refs`."""
+    return {i for piece in pieces for i in (*piece.origin_ids, *piece.derived_ids)}
 
 
 @dataclass(kw_only=True, slots=True)

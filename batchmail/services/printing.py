@@ -17,7 +17,8 @@ from batchmail.documents.summary_html import build_balance_html, build_consumpti
 from batchmail.domain import summaries
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
-from batchmail.domain.pieces import Piece
+from batchmail.domain.pieces import Piece, PieceRef
+from batchmail.domain.selection import linked_ids, refs
 from batchmail.domain.summaries import AgedBalance, Consumption, Statement, SummaryDocument
 from batchmail.errors import ConfigurationError, InvalidInput, NotFound
 from batchmail.services.repositories import CompanyRepository, ContactRepository, PieceRepository, Today
@@ -40,7 +41,7 @@ class BatchPdf:
 class _Printable:
     piece: Piece
     contact: Contact
-    origin_number: str  # the number of the piece it was generated from, "" when none (or deleted since)
+    origins: tuple[PieceRef, ...]  # the pieces it was generated from that are still stored
 
 
 class PrintingService:
@@ -189,27 +190,23 @@ class PrintingService:
     # -- helpers ----------------------------------------------------------------------------------------------------
 
     def _load_pieces(self, piece_ids: Iterable[int]) -> tuple[list[_Printable], IssuingCompany]:
-        """The pieces of `piece_ids` that exist, in that order, with their contacts and origins' numbers. An origin
-        deleted since leaves the piece printing without the reference."""
+        """The pieces of `piece_ids` that exist, in that order, with their contacts and origins. An origin deleted
+        since leaves the piece printing without the reference."""
         wanted = list(piece_ids)
         stored = self._pieces.summaries_of(wanted)
         pieces = self._pieces.get_many(i for i in wanted if i in stored)
-        origins = self._pieces.summaries_of(p.origin_id for p in pieces if p.origin_id is not None)
+        linked = self._pieces.summaries_of(linked_ids(pieces))
         contacts = self._contacts.by_id()
         printables = [
             _Printable(
-                piece=piece,
-                contact=_contact(contacts, piece.contact_id),
-                origin_number=origins[piece.origin_id].number if piece.origin_id in origins else "",
+                piece=piece, contact=_contact(contacts, piece.contact_id), origins=refs(piece.origin_ids, linked)
             )
             for piece in pieces
         ]
         return printables, self._issuer()
 
     async def _render(self, printable: _Printable, company: IssuingCompany) -> bytes:
-        return await self._renderer.render_piece(
-            printable.piece, printable.contact, company, origin_number=printable.origin_number
-        )
+        return await self._renderer.render_piece(printable.piece, printable.contact, company, origins=printable.origins)
 
     def _counted_pieces(self, contact_ids: Collection[int], *, until: date | None) -> list[Piece]:
         """The pieces the summaries count for these contacts, dated up to `until`; the light summaries choose,

@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 from batchmail.domain.contacts import Contact
 from batchmail.domain.money import ZERO
-from batchmail.domain.pieces import Piece, PieceType, Status
-from batchmail.domain.selection import Criteria, PieceSummary, SummaryIndex, fold
+from batchmail.domain.pieces import Piece, PieceRef, PieceType, Status
+from batchmail.domain.selection import Criteria, PieceSummary, SummaryIndex, fold, refs
 from batchmail.errors import InvalidInput, NotFound
 from batchmail.sending.history import SendRecord
 from batchmail.services.repositories import ContactRepository, HistoryRepository, PieceRepository, SettingsRepository
@@ -93,7 +93,8 @@ class PieceView:
     piece: Piece
     contact: Contact | None  # None when the piece names a contact the store does not have
     history: list[SendRecord]  # the mails that carried the piece, newest first
-    origin_number: str | None  # the number of the piece it was generated from
+    origins: tuple[PieceRef, ...]  # the pieces it was transformed or consolidated from
+    derived: tuple[PieceRef, ...]  # the pieces generated from it
     in_batch: bool
 
 
@@ -244,12 +245,12 @@ class WorkspaceService:
             piece = self._pieces.get(piece_id)
             contact = self._contacts.by_id().get(piece.contact_id)
             known = self._summaries_by_id()
-            origin = known.get(piece.origin_id) if piece.origin_id is not None else None
             return PieceView(
                 piece=piece,
                 contact=contact,
                 history=self._history.for_piece(piece_id),
-                origin_number=origin.number if origin else None,
+                origins=refs(piece.origin_ids, known),
+                derived=refs(piece.derived_ids, known),
                 in_batch=piece_id in self._current_batch(known),
             )
 

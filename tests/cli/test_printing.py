@@ -204,12 +204,12 @@ def test_render_one_piece_by_number(
 async def test_a_generated_piece_names_its_origin(demo_dir: Path) -> None:
     with opened(demo_dir) as (services, stores):
         ids = [s.id for s in stores.pieces.summaries() if s.type.value == "invoice"]
-        generated = next(p for p in stores.pieces.get_many(ids) if p.origin_id)
-        origin = stores.pieces.get(generated.origin_id or 0)
+        generated = next(p for p in stores.pieces.get_many(ids) if p.origin_ids)
+        origin = stores.pieces.get(generated.origin_ids[0])
 
         text = " ".join(" ".join(pdf_pages(await services.printing.piece_pdf(generated.id))).split())
 
-    assert generated.number in text and f"Selon pièce {origin.number}" in text
+    assert generated.number in text and f"Suivant Commande {origin.number}" in text
 
 
 def _stored_pieces(demo_dir: Path, contact_id: int) -> list[Any]:
@@ -266,7 +266,7 @@ def _batch_of(stores: Stores) -> list[int]:
     that is neither by id nor by date."""
     summaries = stores.pieces.summaries()
     long_one = max(summaries, key=lambda s: s.id).id
-    generated = next(p.id for p in stores.pieces.get_many([s.id for s in summaries[:400]]) if p.origin_id)
+    generated = next(p.id for p in stores.pieces.get_many([s.id for s in summaries[:400]]) if p.origin_ids)
     others = [s.id for s in summaries[100:1000:180]]
     return [*others[:3][::-1], long_one, generated, *others[3:]]
 

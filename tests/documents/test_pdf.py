@@ -17,7 +17,7 @@ from batchmail.documents.labels import LABELS
 from batchmail.documents.pdf import WORKER_NICENESS, PdfRenderer, render_pdf
 from batchmail.documents.piece_html import build_piece_html
 from batchmail.domain.language import Language
-from batchmail.domain.pieces import Line, PieceType, Status
+from batchmail.domain.pieces import Line, PieceRef, PieceType, Status
 from batchmail.domain.type_names import TITLES
 from batchmail.errors import InvalidInput
 from tests.documents.pdfkit import (
@@ -65,7 +65,9 @@ EXPECTED = {
 @pytest.mark.parametrize("piece_type", list(PieceType))
 def test_every_piece_type_renders_in_every_language(piece_type: PieceType, language: str) -> None:
     piece = make_piece(piece_type)
-    html = build_piece_html(piece, make_contact(language), make_company(), origin_number="DE-2026-00007")
+    html = build_piece_html(
+        piece, make_contact(language), make_company(), origins=[PieceRef(1, PieceType.quote, "DE-2026-00007")]
+    )
 
     pages = pdf_pages(render_pdf(html))
 
@@ -198,7 +200,9 @@ async def test_the_pool_renders_without_blocking_the_event_loop() -> None:
 
     with PdfRenderer(workers=1) as renderer:
         task = asyncio.create_task(ticker())
-        pdf = await renderer.render_piece(make_piece(), make_contact("en"), make_company(), origin_number="CO-2026-1")
+        pdf = await renderer.render_piece(
+            make_piece(), make_contact("en"), make_company(), origins=[PieceRef(1, PieceType.order, "CO-2026-1")]
+        )
         task.cancel()
         again = renderer.render_piece_sync(make_piece(PieceType.quote), make_contact("nl"), make_company())
 

@@ -202,7 +202,7 @@ async def test_remembered_filters_refuse_what_is_not_json(app: App) -> None:
 async def test_piece_view(app: App, stores: Stores) -> None:
     origin = stores.pieces.by_number("DE-2026-00001")
     assert origin is not None
-    made = stores.pieces.add(invoice(date(2026, 11, 2), 3, "300", origin_id=origin.id))
+    made = stores.pieces.add(invoice(date(2026, 11, 2), 3, "300", origin_ids=[origin.id]))
     sent_at = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
     stores.history.add(
         SendRecord(
@@ -218,11 +218,11 @@ async def test_piece_view(app: App, stores: Stores) -> None:
     view = await app.workspace.piece_view(made.id)
     assert view.piece.number == made.number
     assert view.contact is not None and view.contact.name == "Zoé Martin"
-    assert view.origin_number == "DE-2026-00001"
+    assert [ref.number for ref in view.origins] == ["DE-2026-00001"] and view.derived == ()
     assert [r.message_id for r in view.history] == ["<m1@x>"]
     assert view.in_batch
     plain = await app.workspace.piece_view(origin.id)
-    assert plain.origin_number is None and plain.history == [] and not plain.in_batch
+    assert plain.origins == () and plain.history == [] and not plain.in_batch
     with pytest.raises(NotFound):
         await app.workspace.piece_view(999)
 

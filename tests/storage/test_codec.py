@@ -24,7 +24,9 @@ def through_json(doc: dict) -> dict:
 
 def test_piece_round_trip_keeps_decimals_exact() -> None:
     piece = make_piece(notes="Payé à réception")
-    piece.id, piece.number, piece.origin_id, piece.reminder_level = 7, "FA-2026-00007", 3, 2
+    piece.id, piece.number, piece.origin_ids, piece.reminder_level = 7, "FA-2026-00007", [3, 5], 2
+    piece.derived_ids, piece.last_reminder = [9], date(2026, 4, 1)
+    piece.lines.append(Line(description="Commande CO-2026-00003", heading=True))
     piece.last_sent = date(2026, 3, 15)
     piece.linked_files = ["bon.pdf"]
     piece.annotations = "client lent"
@@ -34,7 +36,8 @@ def test_piece_round_trip_keeps_decimals_exact() -> None:
     back = codec.decode_piece(doc)
     assert back == piece
     assert str(back.payments[0].amount) == "0.10"
-    assert [str(line.quantity) for line in back.lines] == ["1", "0.5"]
+    assert [str(line.quantity) for line in back.lines] == ["1", "0.5", "0.00"]
+    assert "heading" not in doc["lines"][0] and doc["lines"][2]["heading"] is True
 
 
 def test_piece_with_empty_optionals_and_odd_decimals() -> None:
@@ -49,7 +52,7 @@ def test_piece_with_empty_optionals_and_odd_decimals() -> None:
     assert back == piece
     assert str(back.lines[0].quantity) == "1E+2"
     assert str(back.lines[0].unit_price) == "-0.000"
-    assert back.due_date is None and back.last_sent is None and back.origin_id is None
+    assert back.due_date is None and back.last_sent is None and back.origin_ids == [] and back.last_reminder is None
 
 
 def test_contact_company_user_round_trips() -> None:

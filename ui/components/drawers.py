@@ -3,8 +3,11 @@ a contact (details, pieces, mails sent). One sheet at a time; each links to the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nicegui import ui
 
+from batchmail.domain.pieces import PieceRef
 from batchmail.sending.history import SendRecord
 from batchmail.services.workspace import ContactView, PieceView, WorkspaceService
 from ui import i18n
@@ -36,6 +39,17 @@ class Drawers:
             self._contact(view)
         self.dialog.open()
 
+    def _links(self, label_key: str, pieces: Sequence[PieceRef], test_id: str) -> None:
+        """The pieces this one comes from, or that came from it: each opens its own view."""
+        if not pieces:
+            return
+        with ui.row().classes("items-center gap-2 text-sm text-grey-8").props(f"data-testid={test_id}"):
+            ui.label(i18n.t(label_key))
+            for ref in pieces:
+                ui.link(f"{i18n.piece_type(ref.type)} {ref.number}").classes("cursor-pointer text-primary").on(
+                    "click", lambda _, piece_id=ref.id: self.piece(piece_id)
+                )
+
     # -- a piece -----------------------------------------------------------------------------------------------
 
     def _piece(self, view: PieceView) -> None:
@@ -45,8 +59,8 @@ class Drawers:
             ui.badge(i18n.status(piece.status), color="primary").props("outline")
             if view.in_batch:
                 ui.badge(i18n.t("piece.in_batch"), color="positive").props("outline")
-            if view.origin_number:
-                ui.label(i18n.t("piece.origin", number=view.origin_number)).classes("text-sm text-grey-8")
+        self._links("piece.origins", view.origins, "piece-origins")
+        self._links("piece.derived", view.derived, "piece-derived")
         with ui.grid(columns="160px 1fr").classes("w-full gap-x-4 gap-y-1 text-sm"):
             if view.contact:
                 contact = view.contact
