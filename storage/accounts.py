@@ -9,7 +9,7 @@ from tinydb import TinyDB
 from batchmail.errors import InvalidInput, NotFound
 from batchmail.sending.accounts import Account
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
-from storage.codec import decode_account, encode_account
+from storage.mail_codec import decode_account, encode_account
 
 TABLE = "accounts"
 

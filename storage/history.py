@@ -11,7 +11,7 @@ from tinydb import TinyDB
 from batchmail.sending.delivery_events import DeliveryEvent
 from batchmail.sending.history import SendRecord
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
-from storage.codec import decode_send_record, encode_send_record
+from storage.mail_codec import decode_send_record, encode_send_record
 
 TABLE = "history"
 

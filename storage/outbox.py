@@ -35,8 +35,8 @@ from batchmail.errors import NotFound, StoreError
 from batchmail.files import sync_folder, write_atomic, write_atomic_no_dir_sync
 from batchmail.sending.outbox import DUPLICATE_STATES, PENDING_STATES, OutboxEntry, OutboxState, same_recipients
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
-from storage.codec import decode_outbox_entry, encode_outbox_entry
 from storage.journal import Journal
+from storage.mail_codec import decode_outbox_entry, encode_outbox_entry
 
 TABLE = "entries"
 JOURNAL = "outbox.journal"

@@ -26,7 +26,7 @@ from batchmail.sending.message import envelope_recipients, to_mime
 from batchmail.sending.outbox import OutboxState
 from batchmail.services.accounts import secret_key
 from batchmail.wiring import open_app, wire
-from storage import codec
+from storage import mail_codec
 from storage.credentials import CredentialStore
 from storage.stores import open_stores
 from tests.sending.transports.test_brevo import invoice
@@ -275,14 +275,14 @@ async def test_a_batch_through_a_revoked_gmail_account_stops_and_stays_queued(
 
 
 def test_accounts_and_history_written_before_gmail_and_brevo_still_read() -> None:
-    account = codec.encode_account(Account(name="office", kind=AccountKind.smtp, host="smtp.example.fr"))
+    account = mail_codec.encode_account(Account(name="office", kind=AccountKind.smtp, host="smtp.example.fr"))
     for key in ("api_base_url", "token_uri", "auth_uri", "client_id", "gmail_mode", "reconnect_needed"):
         del account[key]
-    assert codec.decode_account(account) == Account(name="office", kind=AccountKind.smtp, host="smtp.example.fr")
+    assert mail_codec.decode_account(account) == Account(name="office", kind=AccountKind.smtp, host="smtp.example.fr")
     record = SendRecord(contact_id=1, message_id="<1@x>", subject="s", account="office", sent_at=datetime.now(UTC))
-    doc = codec.encode_send_record(record)
+    doc = mail_codec.encode_send_record(record)
     del doc["events"], doc["provider_message_id"]
-    assert codec.decode_send_record(doc) == record
+    assert mail_codec.decode_send_record(doc) == record
 
 
 def test_the_list_names_an_account_to_reconnect(

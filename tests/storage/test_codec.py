@@ -14,7 +14,7 @@ from batchmail.domain.pieces import Line, Piece, PieceType, Side, Status
 from batchmail.sending.accounts import Account, AccountKind, SmtpSecurity
 from batchmail.sending.history import SendRecord
 from batchmail.sending.outbox import OutboxState
-from storage import codec
+from storage import codec, mail_codec
 from tests.storage.conftest import make_entry, make_piece
 
 
@@ -88,7 +88,7 @@ def test_account_round_trip() -> None:
         ca_file="/etc/ca.pem",
         timeout_seconds=30.5,
     )
-    assert codec.decode_account(through_json(codec.encode_account(account))) == account
+    assert mail_codec.decode_account(through_json(mail_codec.encode_account(account))) == account
 
 
 def test_outbox_entry_and_send_record_round_trips() -> None:
@@ -96,7 +96,7 @@ def test_outbox_entry_and_send_record_round_trips() -> None:
     entry.id, entry.state, entry.attempts, entry.last_code = 9, OutboxState.retry_waiting, 2, 421
     entry.next_try = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
     entry.sent_at = datetime(2026, 3, 14, 9, 31, 12, 345678)
-    assert codec.decode_outbox_entry(through_json(codec.encode_outbox_entry(entry))) == entry
+    assert mail_codec.decode_outbox_entry(through_json(mail_codec.encode_outbox_entry(entry))) == entry
     record = SendRecord(
         id=1,
         contact_id=4,
@@ -109,7 +109,7 @@ def test_outbox_entry_and_send_record_round_trips() -> None:
         account="ovh",
         sent_at=datetime(2026, 3, 14, 9, 31, tzinfo=UTC),
     )
-    assert codec.decode_send_record(through_json(codec.encode_send_record(record))) == record
+    assert mail_codec.decode_send_record(through_json(mail_codec.encode_send_record(record))) == record
 
 
 def test_a_company_written_before_branding_existed_reads_with_the_defaults() -> None:
