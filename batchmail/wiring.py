@@ -15,6 +15,7 @@ from batchmail.paths import mailbox_dir
 from batchmail.services.accounts import AccountService
 from batchmail.services.company import BRANDING_DIR, CompanyService
 from batchmail.services.delivery import Deliveries
+from batchmail.services.generation import GenerationService
 from batchmail.services.imports import ImportService
 from batchmail.services.printing import PrintingService
 from batchmail.services.queue import QueueService
@@ -36,6 +37,7 @@ class App:
     accounts: AccountService
     company: CompanyService
     deliveries: Deliveries
+    generation: GenerationService
     imports: ImportService
     printing: PrintingService
     queue: QueueService
@@ -94,6 +96,9 @@ def wire(stores: Stores, *, today: Callable[[], date] = date.today, renderer: Pd
         accounts=accounts,
         company=CompanyService(company=stores.company, pieces=stores.pieces, branding_dir=data_dir / BRANDING_DIR),
         deliveries=deliveries,
+        generation=GenerationService(
+            pieces=stores.pieces, contacts=stores.contacts, company=stores.company, settings=stores.settings
+        ),
         imports=ImportService(pieces=stores.pieces, contacts=stores.contacts, company=stores.company, today=today),
         printing=PrintingService(
             pieces=stores.pieces, contacts=stores.contacts, company=stores.company, renderer=renderer, today=today

@@ -99,9 +99,13 @@ class PieceRepository:
         """Store a new piece; gives it an id and, when it has none, the next number of its type and year."""
         return self.add_many([piece])[0]
 
-    def add_many(self, pieces: Iterable[Piece]) -> list[Piece]:
+    def add_many(
+        self, pieces: Iterable[Piece], then: Callable[[list[Piece]], Iterable[Piece]] | None = None
+    ) -> list[Piece]:
         """Store new pieces, one write per year file. Given numbers are kept; the others are numbered after the
-        highest existing number of their type and year. A number already used is refused (InvalidInput)."""
+        highest existing number of their type and year, in the order given. A number already used is refused
+        (InvalidInput). `then`, given the new pieces as numbered, returns stored pieces to update in the same
+        commit: the origins a generation marks converted and links to what it made."""
         with self._lock:
             pieces = list(pieces)
             taken = set(self._by_number)
@@ -120,15 +124,7 @@ class PieceRepository:
                     max_seq[key] = max_seq.get(key, 0) + 1
                     number = format_number(piece.type, piece.date.year, max_seq[key])
                 added.append(dataclasses.replace(piece, id=self._next_id + len(added), number=number))
-            by_year: defaultdict[int, dict[int, Doc]] = defaultdict(dict)
-            for piece in added:
-                by_year[piece.date.year][piece.id] = _stored(piece)
-            with self._together(by_year):  # an import over several years: every year file or none
-                for year, docs in sorted(by_year.items()):
-                    put_documents(self._table(year), docs)
-            for year, docs in by_year.items():
-                for piece_id, doc in docs.items():
-                    self._index(piece_id, year, summarize(doc))
+            self._write(added, list(then(added)) if then else [])
             return added
 
     def update(self, piece: Piece) -> None:
@@ -149,28 +145,34 @@ class PieceRepository:
     def update_many(self, pieces: Iterable[Piece]) -> None:
         """Store several pieces: one write per year file touched, every one of them or none."""
         with self._lock:
-            pieces = list(pieces)
-            self._check_updates(pieces)
-            incoming: defaultdict[int, dict[int, Doc]] = defaultdict(dict)
-            leaving: defaultdict[int, list[int]] = defaultdict(list)
-            for piece in pieces:
-                old_year, new_year = self._year_of[piece.id], piece.date.year
-                doc = _stored(piece)
-                if new_year != old_year:
-                    self._last_move += 1
-                    doc[_MOVED] = self._last_move
-                    leaving[old_year].append(piece.id)
-                elif piece.id in self._moved:
-                    doc[_MOVED] = self._moved[piece.id]
-                incoming[new_year][piece.id] = doc
-            with self._together([*incoming, *leaving]):
-                for year, docs in sorted(incoming.items()):
-                    put_documents(self._table(year), docs)
-                for year, piece_ids in sorted(leaving.items()):
-                    self._table(year).remove(doc_ids=piece_ids)
-            for year, docs in incoming.items():
-                for piece_id, doc in docs.items():
-                    self._index(piece_id, year, summarize(doc), doc.get(_MOVED))
+            self._write([], list(pieces))
+
+    def _write(self, added: list[Piece], changed: list[Piece]) -> None:
+        """New pieces (numbered, with their ids) and new states of stored ones: one write per year file touched,
+        every one of them or none (an import over several years, a generation and its origins)."""
+        self._check_updates(changed)
+        incoming: defaultdict[int, dict[int, Doc]] = defaultdict(dict)
+        leaving: defaultdict[int, list[int]] = defaultdict(list)
+        for piece in added:
+            incoming[piece.date.year][piece.id] = _stored(piece)
+        for piece in changed:
+            old_year, new_year = self._year_of[piece.id], piece.date.year
+            doc = _stored(piece)
+            if new_year != old_year:
+                self._last_move += 1
+                doc[_MOVED] = self._last_move
+                leaving[old_year].append(piece.id)
+            elif piece.id in self._moved:
+                doc[_MOVED] = self._moved[piece.id]
+            incoming[new_year][piece.id] = doc
+        with self._together([*incoming, *leaving]):
+            for year, docs in sorted(incoming.items()):
+                put_documents(self._table(year), docs)
+            for year, piece_ids in sorted(leaving.items()):
+                self._table(year).remove(doc_ids=piece_ids)
+        for year, docs in incoming.items():
+            for piece_id, doc in docs.items():
+                self._index(piece_id, year, summarize(doc), doc.get(_MOVED))
 
     # Internals
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from batchmail.domain.company import IssuingCompany, User
 from batchmail.domain.contacts import Contact
-from batchmail.domain.pieces import Piece
+from batchmail.domain.pieces import Piece, PieceType
 from batchmail.domain.selection import PieceSummary
 from batchmail.sending.accounts import Account
 from batchmail.sending.delivery_events import DeliveryEvent
@@ -38,7 +38,13 @@ class PieceRepository(SentPieces, Protocol):
         ...
 
     def count(self) -> int: ...
-    def add_many(self, pieces: Iterable[Piece]) -> list[Piece]: ...
+    def add_many(
+        self, pieces: Iterable[Piece], then: Callable[[list[Piece]], Iterable[Piece]] | None = None
+    ) -> list[Piece]:
+        """Number and store new pieces and, in the same commit, the stored pieces `then` returns given them."""
+        ...
+
+    def max_sequence(self, piece_type: PieceType, year: int) -> int: ...
     def update_many(self, pieces: Iterable[Piece]) -> None: ...
 
 
