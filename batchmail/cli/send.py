@@ -13,34 +13,40 @@ from batchmail.sending.choices import SendChoices
 from batchmail.sending.compose import Grouping
 from batchmail.sending.preview import Preview
 from batchmail.sending.report import BatchReport
+from batchmail.services.send import SendPlan
 from batchmail.wiring import App
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = commands.add_parser("send", help="email the pieces matching the filters, one mail per piece")
     add_filters(send)
-    send.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
-    send.add_argument("--sender", metavar="ADDRESS", help="who the mails are from: one of your sender addresses")
-    send.add_argument(
-        "--single-recipient", metavar="ADDRESS", help="every mail to this one address instead of each contact's"
-    )
     send.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
-    send.add_argument(
-        "--resend", action="store_true", help="send again mails whose same content already went to the same address"
-    )
-    send.add_argument("--group-by-recipient", action="store_true", help="one mail per contact with all its pieces")
-    send.add_argument("--zip", action="store_true", help="with --group-by-recipient: the PDFs in one ZIP")
-    send.add_argument("--template", help="the saved message template to use for every mail")
-    send.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE", help="add to every mail")
-    send.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
-    send.add_argument("--delivery-receipt", action="store_true", help="ask the servers for a delivery receipt")
-    send.add_argument("--priority", choices=["normal", "high"], default="normal")
-    send.add_argument("--cc-sender", action="store_true", help="a copy of every mail to the sender")
-    send.add_argument(
-        "--no-auto-bcc", action="store_true", help="no blind copy to the company's archive address for this batch"
-    )
+    add_send_options(send)
     send.add_argument("--json", action="store_true", help="print one JSON document")
     send.set_defaults(handler=send_pieces)
+
+
+def add_send_options(parser: argparse.ArgumentParser) -> None:
+    """How the mails go: the options of `send`, shared by the commands that send (generate --send, remind)."""
+    parser.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
+    parser.add_argument("--sender", metavar="ADDRESS", help="who the mails are from: one of your sender addresses")
+    parser.add_argument(
+        "--single-recipient", metavar="ADDRESS", help="every mail to this one address instead of each contact's"
+    )
+    parser.add_argument(
+        "--resend", action="store_true", help="send again mails whose same content already went to the same address"
+    )
+    parser.add_argument("--group-by-recipient", action="store_true", help="one mail per contact with all its pieces")
+    parser.add_argument("--zip", action="store_true", help="with --group-by-recipient: the PDFs in one ZIP")
+    parser.add_argument("--template", help="the saved message template to use for every mail")
+    parser.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE", help="add to every mail")
+    parser.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
+    parser.add_argument("--delivery-receipt", action="store_true", help="ask the servers for a delivery receipt")
+    parser.add_argument("--priority", choices=["normal", "high"], default="normal")
+    parser.add_argument("--cc-sender", action="store_true", help="a copy of every mail to the sender")
+    parser.add_argument(
+        "--no-auto-bcc", action="store_true", help="no blind copy to the company's archive address for this batch"
+    )
 
 
 async def send_pieces(app: App, args: argparse.Namespace) -> int:
@@ -48,16 +54,24 @@ async def send_pieces(app: App, args: argparse.Namespace) -> int:
     if not piece_ids:
         emit({"messages": [], "skipped": [], "complete": True}, "No piece matches: nothing to send.", as_json=args.json)
         return EXIT_OK
-    largest = (await app.accounts.get(args.account)).max_message_bytes
-    attachments = [await asyncio.to_thread(load_attachment, path, max_bytes=largest) for path in args.attach]
-    plan = await app.send.plan(piece_ids, send_choices(args), account_name=args.account, attachments=attachments)
     if args.dry_run:
-        preview = await app.send.preview(plan)
+        preview = await app.send.preview(await send_plan(app, piece_ids, args))
         emit(preview.to_json(), _preview_text(preview), as_json=args.json)
         return EXIT_OK if not preview.skipped and not preview.held else EXIT_INCOMPLETE
-    report = await app.send.send(plan)
+    report = await send_now(app, piece_ids, args)
     emit(report.to_json(), report_text(report), as_json=args.json)
     return EXIT_OK if report.complete else EXIT_INCOMPLETE
+
+
+async def send_plan(app: App, piece_ids: list[int], args: argparse.Namespace) -> SendPlan:
+    """The send of `piece_ids` as the send options of `args` describe it."""
+    largest = (await app.accounts.get(args.account)).max_message_bytes
+    attachments = [await asyncio.to_thread(load_attachment, path, max_bytes=largest) for path in args.attach]
+    return await app.send.plan(piece_ids, send_choices(args), account_name=args.account, attachments=attachments)
+
+
+async def send_now(app: App, piece_ids: list[int], args: argparse.Namespace) -> BatchReport:
+    return await app.send.send(await send_plan(app, piece_ids, args))
 
 
 def send_choices(args: argparse.Namespace) -> SendChoices:

@@ -19,7 +19,8 @@ from batchmail.documents.pdf import PdfRenderer
 from batchmail.domain.addresses import parse_address
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
-from batchmail.domain.pieces import Piece
+from batchmail.domain.pieces import Piece, PieceRef
+from batchmail.domain.selection import linked_ids, refs
 from batchmail.errors import ConfigurationError
 from batchmail.sending.accounts import Account
 from batchmail.sending.choices import SendChoices
@@ -56,6 +57,7 @@ class SendPlan:
     pieces: tuple[Piece, ...]  # the selection's pieces still stored, in its order
     contacts: Mapping[int, Contact]  # the contact of each piece, by id
     company: IssuingCompany
+    origins: Mapping[int, tuple[PieceRef, ...]]  # what each piece follows, named on its PDF, by piece id
     resend: bool  # send again what already went, with the same content, to the same address
     kind: str = "piece"  # what the mails are, as the contact's history records them
 
@@ -117,7 +119,7 @@ class SendService:
         template = await self._templates.get(choices.template) if choices.template else None
         lookup = await self._templates.lookup_table()
 
-        def load() -> tuple[list[Piece], dict[int, Contact], IssuingCompany]:
+        def load() -> tuple[list[Piece], dict[int, Contact], IssuingCompany, dict[int, tuple[PieceRef, ...]]]:
             company = self._company.get()
             if company is None:
                 raise ConfigurationError("no issuing company: set it up in the settings (or load the demo data)")
@@ -127,9 +129,11 @@ class SendService:
             contacts = {
                 p.contact_id: every.get(p.contact_id) or Contact(id=p.contact_id, name=_UNKNOWN_CONTACT) for p in pieces
             }
-            return pieces, contacts, company
+            linked = self._pieces.summaries_of(linked_ids(pieces))
+            origins = {p.id: refs(p.origin_ids, linked) for p in pieces if p.origin_ids}
+            return pieces, contacts, company, origins
 
-        pieces, contacts, company = await asyncio.to_thread(load)
+        pieces, contacts, company, origins = await asyncio.to_thread(load)
         sender = await self._accounts.sender(account, choices.sender or None, company=company)
         archive = company.archive_bcc.strip()
         options = SendOptions(
@@ -156,6 +160,7 @@ class SendService:
             pieces=tuple(pieces),
             contacts=contacts,
             company=company,
+            origins=origins,
             resend=choices.resend,
             kind=kind,
         )
@@ -230,7 +235,9 @@ class SendService:
         """The plan's messages, and each as an outbox entry not yet written (or held back as already sent)."""
 
         async def render(piece: Piece, contact: Contact) -> bytes:
-            pdf = await self._renderer.render_piece(piece, contact, plan.company)
+            pdf = await self._renderer.render_piece(
+                piece, contact, plan.company, origins=plan.origins.get(piece.id, ())
+            )
             if on_rendered is not None:
                 on_rendered()
             return pdf
