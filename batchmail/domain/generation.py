@@ -256,7 +256,7 @@ def transformation_problem(piece: Piece, into: PieceType, settings: GenerationSe
     if step not in TRANSFORMATIONS:
         possible = [t.target.value for t in TRANSFORMATIONS if t.source is piece.type]
         into_what = f"it can become: {', '.join(possible)}" if possible else "it is the end of its chain"
-        return f"a {piece.type.value} cannot become a {into.value} ({into_what})"
+        return f"{_a(piece.type.value)} cannot become {_a(into.value)} ({into_what})"
     if step not in settings.enabled:
         return f"{piece.type.value} to {into.value} is not enabled in the settings"
     if piece.status in NOT_TRANSFORMABLE:
@@ -308,6 +308,11 @@ def _by_contact_and_type(pieces: Sequence[Piece]) -> list[list[Piece]]:
     for piece in pieces:
         groups.setdefault((piece.contact_id, piece.type), []).append(piece)
     return [sorted(group, key=lambda p: (p.date, natural_key(p.number))) for group in groups.values()]
+
+
+def _a(word: str) -> str:
+    """The word with its indefinite article: "a quote", "an invoice"."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def _common(values: Any) -> str:

@@ -1,11 +1,15 @@
 """The settings page as a user works it, without a browser: a bad field named under itself and nothing saved, then
-the company renamed and given an archive address, the header following at once."""
+the company renamed and given an archive address, the header following at once; the generation settings saved as
+they change."""
 
 from __future__ import annotations
 
 from nicegui import ui
 from nicegui.testing import User
 
+from batchmail.domain.generation import Transformation
+from batchmail.domain.pieces import PieceType
+from batchmail.wiring import App
 from storage.stores import Stores
 from tests.ui.conftest import by_test_id, marked, text_of, wait_for
 
@@ -49,3 +53,16 @@ async def test_the_page_speaks_english_once_chosen(user: User) -> None:
     await user.should_see("Settings", retries=20)
     await user.open("/queue")
     await user.should_see("The queue is empty")
+
+
+async def test_generation_settings_are_saved_as_they_change(user: User, app: App, stores: Stores) -> None:
+    await user.open("/settings")
+    by_test_id(user, "generation-quote-order").click()
+    await user.should_see("Réglages de génération enregistrés")
+    by_test_id(user, "generation-start-as-draft").click()
+    await wait_for(lambda: (stores.settings.get("generation") or {}).get("start_as_draft") is False)
+
+    settings = await app.generation.settings()
+    assert Transformation(PieceType.quote, PieceType.order) not in settings.enabled
+    assert Transformation(PieceType.order, PieceType.invoice) in settings.enabled
+    assert settings.start_as_draft is False

@@ -85,6 +85,8 @@ LABELS: dict[str, str] = {
     "treatment.run": "Run",
     "treatment.empty_batch": "The batch is empty: add pieces to it first",
     "treatment.busy": "A treatment is already running",
+    "field.error.date": "{field}: “{value}” is not a date (DD/MM/YYYY)",
+    "treatment.generate": "Generate",
     "treatment.print": "Print",
     "treatment.send": "Send",
     "state.queued": "queued",

@@ -85,6 +85,8 @@ LABELS: dict[str, str] = {
     "treatment.run": "Lancer",
     "treatment.empty_batch": "Le lot est vide : ajoutez-y des pièces d'abord",
     "treatment.busy": "Un traitement est déjà en cours",
+    "field.error.date": "{field} : « {value} » n'est pas une date (JJ/MM/AAAA)",
+    "treatment.generate": "Générer",
     "treatment.print": "Imprimer",
     "treatment.send": "Envoi",
     "state.queued": "en file",

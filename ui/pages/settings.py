@@ -1,5 +1,5 @@
-"""The settings page: the app's language, the issuing company as a form (ui/components/settings_company.py), and
-the users and sending accounts as they are, the current user and the default account marked."""
+"""The settings page: the app's language, the issuing company as a form (ui/components/settings_company.py), the
+generation settings, and the users and sending accounts as they are, the current user and the default account marked."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from batchmail.sending.accounts import Account
 from batchmail.wiring import App
 from ui import i18n
 from ui.components.settings_company import CompanyForm
+from ui.components.settings_generation import GenerationSettingsForm
 from ui.jobs import Jobs
 from ui.layout import frame
 
@@ -27,6 +28,8 @@ def register(app: App, jobs: Jobs) -> None:
             company, logo, preview = await settings.get(), await settings.logo(), await settings.preview_piece_id()
             with _card("settings.company", "business"):
                 CompanyForm(settings, company, logo=logo, preview_piece_id=preview, on_saved=header.show_company)
+            with _card("settings.generation", "library_add"):
+                GenerationSettingsForm(app.generation, await app.generation.settings())
             users = await app.accounts.users()
             current = await app.accounts.current_user()
             if users:

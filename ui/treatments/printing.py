@@ -4,7 +4,7 @@ parameters change. "Preview" opens the PDF in a frame, "Run" downloads it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from nicegui import events, ui
@@ -13,6 +13,7 @@ from batchmail.documents.file_names import pdf_file_name, summary_filename
 from batchmail.domain.summaries import AgeBucket, AgedBalance, Statement, SummaryDocument
 from batchmail.errors import BatchMailError, InvalidInput
 from ui import i18n
+from ui.components.date_field import FIELD_PROPS, date_field, field_day
 from ui.jobs import Job
 from ui.pdf_routes import KEPT, PDF, KeptPdf, Scope, Summary, SummaryRequest
 from ui.pdf_view import frame_src
@@ -23,8 +24,6 @@ PIECES = "pieces"  # the choice of the batch's pieces, beside the summaries
 CONTACT_CHOICES = 40  # contacts offered while typing; the batch's contacts are offered up to BATCH_CONTACTS
 BATCH_CONTACTS = 200
 _POLL_SECONDS = 0.25
-_FIELD = "outlined dense options-dense hide-bottom-space stack-label"
-_DATE_MASK = "DD/MM/YYYY"  # what French and English (en_GB) both write, as in the filter bar
 
 
 class Action(StrEnum):
@@ -67,16 +66,16 @@ class PrintPanel:
                 self.contact = ui.select(
                     {}, label=i18n.t("print.contact"), with_input=True, clearable=True, on_change=self._contact_chosen
                 )
-                self.contact.classes("min-w-[260px] grow").props(f"{_FIELD} input-debounce=250")
+                self.contact.classes("min-w-[260px] grow").props(f"{FIELD_PROPS} input-debounce=250")
                 self.contact.props(f'data-testid=print-contact placeholder="{i18n.t("print.contact.hint")}"')
                 self.contact.on("input-value", self._search_contacts)
                 self.contact.on("popup-show", self._offer_batch_contacts)  # the batch may have changed since
-                self.start = self._date("print.from", start, "print-from")
-                self.end = self._date("print.to", end, "print-to")
-                self.as_of = self._date("print.as_of", end, "print-as-of")
+                self.start = date_field("print.from", start, "print-from", self.refresh)
+                self.end = date_field("print.to", end, "print-to", self.refresh)
+                self.as_of = date_field("print.as_of", end, "print-as-of", self.refresh)
                 scopes = {s.value: i18n.t(f"print.scope.{s.value}") for s in Scope}
                 self.scope = ui.select(scopes, value=Scope.all.value, on_change=self.refresh)
-                self.scope.classes("min-w-[190px]").props(f"{_FIELD} data-testid=print-scope")
+                self.scope.classes("min-w-[190px]").props(f"{FIELD_PROPS} data-testid=print-scope")
             self.summary = ui.label().classes("text-sm font-medium").props("data-testid=print-summary")
             with ui.row().classes("items-center gap-2 w-full"):
                 ui.button(i18n.t("treatment.preview"), icon="visibility", on_click=self.preview).props(
@@ -108,21 +107,14 @@ class PrintPanel:
 
     # -- the parameters ---------------------------------------------------------------------------------------------
 
-    def _date(self, key: str, value: date, test_id: str) -> ui.input:
-        field = ui.input(i18n.t(key), value=i18n.day(value), placeholder=_DATE_MASK.lower(), on_change=self.refresh)
-        field.classes("w-[150px]").props(f"{_FIELD} debounce=300 data-testid={test_id}")
-        with field.add_slot("append"), ui.icon("event", size="xs").classes("cursor-pointer"), ui.menu() as menu:
-            ui.date(mask=_DATE_MASK, on_change=menu.close).bind_value(field).props("minimal")
-        return field
-
     def request(self) -> SummaryRequest:
         """What the parameters ask for; InvalidInput names a date that cannot be read."""
         return SummaryRequest(
             kind=Summary(self.choice),
             contact_id=self.contact_id,
-            start=_day(self.start, "print.from"),
-            end=_day(self.end, "print.to"),
-            as_of=_day(self.as_of, "print.as_of"),
+            start=field_day(self.start, "print.from"),
+            end=field_day(self.end, "print.to"),
+            as_of=field_day(self.as_of, "print.as_of"),
             scope=Scope(self.scope.value),
         )
 
@@ -301,15 +293,6 @@ class PrintPanel:
         else:
             self.progress.props("indeterminate")
             self.progress_label.text = i18n.t("print.merging" if job.total else "print.preparing")
-
-
-def _day(field: ui.input, label_key: str) -> date | None:
-    """The date of a field as the picker writes it (DD/MM/YYYY in French and English alike); None when empty."""
-    text = str(field.value or "").strip()
-    try:
-        return datetime.strptime(text, "%d/%m/%Y").date() if text else None
-    except ValueError as err:
-        raise InvalidInput(i18n.t("print.error.date", field=i18n.t(label_key), value=text)) from err
 
 
 def _summary_text(document: SummaryDocument) -> str:
