@@ -19,6 +19,7 @@ from batchmail.services.generation import GenerationService
 from batchmail.services.imports import ImportService
 from batchmail.services.printing import PrintingService
 from batchmail.services.queue import QueueService
+from batchmail.services.reminders import ReminderService
 from batchmail.services.send import SendService
 from batchmail.services.templates import TemplateService
 from batchmail.services.workspace import WorkspaceService
@@ -41,6 +42,7 @@ class App:
     imports: ImportService
     printing: PrintingService
     queue: QueueService
+    reminders: ReminderService
     send: SendService
     templates: TemplateService
     workspace: WorkspaceService
@@ -90,6 +92,22 @@ def wire(stores: Stores, *, today: Callable[[], date] = date.today, renderer: Pd
         templates=stores.templates, company=stores.company, pieces=stores.pieces, contacts=stores.contacts
     )
     deliveries = Deliveries(outbox=stores.outbox, pieces=stores.pieces, history=stores.history, transports=accounts)
+    printing = PrintingService(
+        pieces=stores.pieces, contacts=stores.contacts, company=stores.company, renderer=renderer, today=today
+    )
+    send = SendService(
+        pieces=stores.pieces,
+        contacts=stores.contacts,
+        company=stores.company,
+        settings=stores.settings,
+        outbox=stores.outbox,
+        history=stores.history,
+        accounts=accounts,
+        templates=templates,
+        renderer=renderer,
+        deliveries=deliveries,
+        today=today,
+    )
     return App(
         data_dir=data_dir,
         today=today,
@@ -100,9 +118,7 @@ def wire(stores: Stores, *, today: Callable[[], date] = date.today, renderer: Pd
             pieces=stores.pieces, contacts=stores.contacts, company=stores.company, settings=stores.settings
         ),
         imports=ImportService(pieces=stores.pieces, contacts=stores.contacts, company=stores.company, today=today),
-        printing=PrintingService(
-            pieces=stores.pieces, contacts=stores.contacts, company=stores.company, renderer=renderer, today=today
-        ),
+        printing=printing,
         queue=QueueService(
             outbox=stores.outbox,
             pieces=stores.pieces,
@@ -110,19 +126,18 @@ def wire(stores: Stores, *, today: Callable[[], date] = date.today, renderer: Pd
             accounts=accounts,
             deliveries=deliveries,
         ),
-        send=SendService(
+        reminders=ReminderService(
             pieces=stores.pieces,
             contacts=stores.contacts,
             company=stores.company,
             settings=stores.settings,
             outbox=stores.outbox,
-            history=stores.history,
-            accounts=accounts,
-            templates=templates,
-            renderer=renderer,
-            deliveries=deliveries,
+            templates=stores.templates,
+            send=send,
+            printing=printing,
             today=today,
         ),
+        send=send,
         templates=templates,
         workspace=WorkspaceService(
             pieces=stores.pieces, contacts=stores.contacts, settings=stores.settings, history=stores.history

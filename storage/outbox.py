@@ -187,6 +187,21 @@ class OutboxRepository:
             ]
         return sorted(times)
 
+    def pieces_mailed_since(self, kind: str, since: datetime) -> set[int]:
+        """The pieces that mails of `kind` written at or after `since` carry, sent, on their way or uncertain:
+        what went out even if the app stopped before writing it on the pieces (the guard against a second
+        reminder the same day)."""
+        moment = _aware(since)
+        with self._lock:
+            return {
+                piece_id
+                for doc in self._docs().values()
+                if doc.get("kind", "piece") == kind
+                and doc["state"] in DUPLICATE_STATES
+                and _aware(datetime.fromisoformat(doc["created_at"])) >= moment
+                for piece_id in doc["piece_ids"]
+            }
+
     def unrecorded(self) -> list[OutboxEntry]:
         """Sent entries not yet written on their pieces and contact (the app stopped in between)."""
         return self._where(lambda doc: doc["state"] == OutboxState.sent and not doc.get("recorded", True))

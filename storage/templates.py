@@ -9,13 +9,14 @@ from tinydb import TinyDB
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.errors import InvalidInput, NotFound
-from batchmail.sending.templates import MessageTemplate
+from batchmail.sending.templates import MessageTemplate, TemplateUse
 from storage.atomic import Doc, decoded, put_documents, raw_documents, storage_of
 
 TABLE = "templates"
 
 _PIECE_TYPES = {member.value: member for member in PieceType}
 _LANGUAGES = {member.value: member for member in Language}
+_USES = {member.value: member for member in TemplateUse}
 
 
 class TemplateRepository:
@@ -68,6 +69,8 @@ def encode_template(template: MessageTemplate) -> Doc:
         "language": template.language.value,
         "subject": template.subject,
         "body": template.body,
+        "use": template.use.value,
+        "level": template.level,
     }
 
 
@@ -79,4 +82,6 @@ def decode_template(doc: Doc) -> MessageTemplate:
         language=_LANGUAGES[doc["language"]],
         subject=doc["subject"],
         body=doc["body"],
+        use=_USES[doc.get("use", TemplateUse.piece.value)],  # after the first schema, as level
+        level=doc.get("level", 0),
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from batchmail.domain.company import IssuingCompany
 from batchmail.domain.contacts import Contact
-from batchmail.domain.formatting import format_date, format_money
+from batchmail.domain.formatting import format_date, format_money, format_percent
 from batchmail.domain.language import Language
 from batchmail.domain.numbering import natural_key
 from batchmail.domain.pieces import Piece
@@ -24,8 +24,9 @@ MULTI_PIECE_KEYWORDS = (
     "LISTE_PIECES_AVECSOLDE",
     "MONTANT_TOTAL_TTC_SOLDE",
 )
-# Not in the users' historical list: the issuing company's name, so a default template can be signed.
-EXTRA_KEYWORDS = ("SOCIETE_EMETTRICE",)
+# Not in the users' historical list: the issuing company's name, so a default template can be signed, and the
+# late-payment mentions its settings give (penalty rate, fixed recovery indemnity), which a reminder must state.
+EXTRA_KEYWORDS = ("SOCIETE_EMETTRICE", "MENTIONS_RETARD")
 KEYWORDS = (*ONE_PIECE_KEYWORDS, *MULTI_PIECE_KEYWORDS, *EXTRA_KEYWORDS)
 
 _RANGE = "{} – {}"
@@ -68,7 +69,16 @@ class TemplateContext:
                 sum((p.type.sign * p.balance for p in self.pieces), Decimal(0)), lang
             ),
             "SOCIETE_EMETTRICE": self.company.name,
+            "MENTIONS_RETARD": late_payment_mentions(self.company, lang),
         }
+
+
+def late_payment_mentions(company: IssuingCompany, language: Language) -> str:
+    """The late-payment penalties and recovery indemnity the company's settings state (art. L441-10, D441-5)."""
+    return LATE_PAYMENT[language].format(
+        rate=format_percent(company.late_penalty_rate, language),
+        indemnity=format_money(company.recovery_indemnity, language),
+    )
 
 
 def _list_line(piece: Piece, language: Language) -> str:
@@ -88,4 +98,19 @@ LIST_LINES = {
     Language.fr: "- {type} {number} du {date} – solde : {balance}",
     Language.en: "- {type} {number} of {date} – balance due: {balance}",
     Language.nl: "- {type} {number} van {date} – openstaand saldo: {balance}",
+}
+
+LATE_PAYMENT = {
+    Language.fr: (
+        "Tout retard de paiement entraîne des pénalités au taux annuel de {rate} (article L441-10 du Code de "
+        "commerce) et une indemnité forfaitaire pour frais de recouvrement de {indemnity} (article D441-5)."
+    ),
+    Language.en: (
+        "Late payment incurs penalties at an annual rate of {rate} (article L441-10 of the French Commercial Code) "
+        "and a fixed indemnity for recovery costs of {indemnity} (article D441-5)."
+    ),
+    Language.nl: (
+        "Bij laattijdige betaling zijn verwijlintresten verschuldigd tegen een jaarlijkse rentevoet van {rate} en "
+        "een forfaitaire vergoeding voor invorderingskosten van {indemnity}."
+    ),
 }

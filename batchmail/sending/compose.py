@@ -63,6 +63,11 @@ class SendOptions:
     today: date = field(default_factory=date.today)
     max_message_bytes: int | None = None  # the account's largest message
     overrides: frozenset[WarningCode] = frozenset()  # overridable warnings the user accepted
+    # Reminders and statements: whether each piece's PDF goes with its mail, files for one contact's mail only
+    # (a statement), and whether a piece sent lately holds its mail back (not for a reminder of it).
+    attach_pieces: bool = True
+    contact_attachments: Mapping[int, tuple[Attachment, ...]] = field(default_factory=dict)
+    check_recent_send: bool = True
 
 
 @dataclass(kw_only=True, slots=True)
@@ -209,7 +214,7 @@ def _piece_warnings(piece: Piece, contact: Contact, options: SendOptions) -> lis
         found += address_problems(contact)
     sent_on = piece.last_sent
     window_start = options.today - timedelta(days=options.resend_window_days)
-    if sent_on is not None and sent_on >= window_start:
+    if options.check_recent_send and sent_on is not None and sent_on >= window_start:
         detail = f"{piece.number} was already sent on {format_date(sent_on, Language.en)}"
         found.append((WarningCode.recently_sent, detail))
     return [
@@ -272,7 +277,7 @@ async def _write(
     rendered once even if the piece is in several mails, and each mail is written as soon as its PDFs are there:
     encoding a mail (~1 ms) then overlaps the rendering of the next ones instead of following the last one."""
     renders: dict[int, asyncio.Future[bytes]] = {}
-    for mail in mails:
+    for mail in mails if options.attach_pieces else ():
         for piece in mail.pieces:
             if id(piece) not in renders:
                 renders[id(piece)] = asyncio.ensure_future(render_pdf(piece, mail.contact))
@@ -283,7 +288,7 @@ async def _write(
     loop = asyncio.get_running_loop()
 
     async def write(mail: _Mail) -> bytes | None:
-        pdfs = {id(piece): await renders[id(piece)] for piece in mail.pieces}
+        pdfs = {id(piece): await renders[id(piece)] for piece in mail.pieces if id(piece) in renders}
         return await loop.run_in_executor(encoder, _encode, mail, pdfs, company, options)
 
     writes = [asyncio.ensure_future(write(mail)) for mail in mails]
@@ -305,8 +310,9 @@ async def _write(
 
 def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, options: SendOptions) -> OutgoingMessage:
     assert mail.text is not None  # mails whose text failed were dropped before
-    names = unique_names(piece_filename(p, mail.language) for p in mail.pieces)
-    files = [(name, pdfs[id(p)]) for name, p in zip(names, mail.pieces, strict=True)]
+    attached = [p for p in mail.pieces if id(p) in pdfs]
+    names = unique_names(piece_filename(p, mail.language) for p in attached)
+    files = [(name, pdfs[id(p)]) for name, p in zip(names, attached, strict=True)]
     if options.zip_attachments:
         archive = zip_name([p.type for p in mail.pieces], company.name, options.today, mail.language)
         attachments = [zip_pdfs(files, archive)]
@@ -322,7 +328,7 @@ def _message(mail: _Mail, pdfs: Mapping[int, bytes], company: IssuingCompany, op
         subject=mail.text.subject,
         text_body=mail.text.text,
         html_body=mail.text.html,
-        attachments=(*attachments, *options.extra_attachments),
+        attachments=(*attachments, *options.contact_attachments.get(mail.contact.id, ()), *options.extra_attachments),
         read_receipt=options.read_receipt,
         delivery_receipt=options.delivery_receipt,
         high_priority=options.high_priority,

@@ -80,13 +80,17 @@ class Recorder:
 def record_sent(
     pieces: SentPieces, history: SendHistory, entries: Sequence[OutboxEntry], *, check_history: bool
 ) -> None:
-    """On each piece: the last-sent date, and `sent` for a validated one; on the contact: the history record
-    (unless the mail was sent without). `check_history` skips mails already in a contact's history."""
+    """On each piece: the last-sent date, and `sent` for a validated one (for a reminder: its level one higher
+    and the day); on the contact: the history record (unless the mail was sent without). `check_history` skips
+    mails already in a contact's history."""
     last_sent: dict[int, datetime] = {}
+    reminded: dict[int, datetime] = {}
     for entry in entries:
         sent_at = entry.sent_at or local_now()
+        # A statement lists pieces without carrying them; a reminder carries them again, a level higher.
+        touched = {"piece": last_sent, "reminder": reminded}.get(entry.kind, {})
         for piece_id in entry.piece_ids:
-            last_sent[piece_id] = max(last_sent.get(piece_id, sent_at), sent_at)
+            touched[piece_id] = max(touched.get(piece_id, sent_at), sent_at)
 
     def mark_sent(piece: Piece) -> None:
         day = last_sent[piece.id].date()
@@ -94,7 +98,15 @@ def record_sent(
         if piece.status is Status.validated:
             piece.status = Status.sent
 
+    def mark_reminded(piece: Piece) -> None:
+        day = reminded[piece.id].date()
+        if piece.last_reminder != day:  # recorded again after a crash: one reminder a day, one level
+            piece.reminder_level += 1
+            piece.last_reminder = day
+
     pieces.change_many(last_sent, mark_sent)  # a piece deleted meanwhile is skipped
+    if reminded:
+        pieces.change_many(reminded, mark_reminded)
     records = []
     for entry in entries:
         if not entry.record_on_contact or entry.contact_id is None:

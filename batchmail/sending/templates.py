@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 import markupsafe
 
@@ -24,6 +25,14 @@ from batchmail.sending.template_runner import RUNNER
 from batchmail.sending.template_sandbox import FieldProblem, ProblemKind
 
 
+class TemplateUse(StrEnum):
+    """What a template writes: the mail carrying pieces, a payment reminder, a statement of invoices."""
+
+    piece = "piece"
+    reminder = "reminder"
+    statement = "statement"
+
+
 @dataclass(kw_only=True, slots=True)
 class MessageTemplate:
     name: str
@@ -31,6 +40,8 @@ class MessageTemplate:
     language: Language = Language.fr
     subject: str
     body: str  # plain text as the user wrote it
+    use: TemplateUse = TemplateUse.piece
+    level: int = 0  # a reminder's dunning level, from 1; 0 for the other uses
 
 
 @dataclass(frozen=True, slots=True)

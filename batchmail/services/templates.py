@@ -21,6 +21,7 @@ from batchmail.sending.templates import (
     MessageTemplate,
     RenderedText,
     TemplateProblem,
+    TemplateUse,
     default_template,
     find_problem,
     render_template,
@@ -266,6 +267,7 @@ def _resolve(
     saved: Sequence[MessageTemplate], company_language: Language | None, piece_type: PieceType, language: Language
 ) -> Applied:
     """The template `lookup_table` finds among `saved` (sorted by name), and where it comes from."""
+    saved = [template for template in saved if template.use is TemplateUse.piece]
     tries = (
         (piece_type, language, Origin.saved),
         (piece_type, company_language or language, Origin.company_language),

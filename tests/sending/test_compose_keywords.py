@@ -59,6 +59,9 @@ async def test_every_keyword_of_a_grouped_mail_in_french() -> None:
         f"- Facture FA-2026-00010 du 05/03/2026 – solde : 1{NNBSP}000,00{NBSP}€",
         f"MONTANT_TOTAL_TTC_SOLDE=1{NNBSP}045,49{NBSP}€",  # 1 000.00 + 105.49 - 60.00
         "SOCIETE_EMETTRICE=Rhône Maintenance Équipements",
+        f"MENTIONS_RETARD=Tout retard de paiement entraîne des pénalités au taux annuel de 12,15{NBSP}% (article "
+        f"L441-10 du Code de commerce) et une indemnité forfaitaire pour frais de recouvrement de 40,00{NBSP}€ "
+        "(article D441-5).",
     ]
 
 
@@ -83,6 +86,8 @@ async def test_every_keyword_of_a_grouped_mail_in_english() -> None:
         "- Invoice FA-2026-00010 of 05/03/2026 – balance due: €1,000.00",
         "MONTANT_TOTAL_TTC_SOLDE=€1,045.49",
         "SOCIETE_EMETTRICE=Rhône Maintenance Équipements",
+        "MENTIONS_RETARD=Late payment incurs penalties at an annual rate of 12.15% (article L441-10 of the French "
+        "Commercial Code) and a fixed indemnity for recovery costs of €40.00 (article D441-5).",
     ]
 
 

@@ -80,7 +80,10 @@ def test_every_keyword_in_french() -> None:
         f"LISTE_PIECES_AVECSOLDE=- Facture FA-2026-00009 du 01/03/2026 – solde : 105,49{NBSP}€\n"
         f"- Facture FA-2026-00010 du 05/03/2026 – solde : 1{NNBSP}000,00{NBSP}€\n"
         f"MONTANT_TOTAL_TTC_SOLDE=1{NNBSP}105,49{NBSP}€\n"
-        "SOCIETE_EMETTRICE=Atelier Martin"
+        "SOCIETE_EMETTRICE=Atelier Martin\n"
+        f"MENTIONS_RETARD=Tout retard de paiement entraîne des pénalités au taux annuel de 12,15{NBSP}% (article "
+        f"L441-10 du Code de commerce) et une indemnité forfaitaire pour frais de recouvrement de 40,00{NBSP}€ "
+        "(article D441-5)."
     )
 
 
@@ -100,7 +103,9 @@ def test_every_keyword_in_english() -> None:
         "LISTE_PIECES_AVECSOLDE=- Invoice FA-2026-00009 of 01/03/2026 – balance due: €105.49\n"
         "- Invoice FA-2026-00010 of 05/03/2026 – balance due: €1,000.00\n"
         "MONTANT_TOTAL_TTC_SOLDE=€1,105.49\n"
-        "SOCIETE_EMETTRICE=Atelier Martin"
+        "SOCIETE_EMETTRICE=Atelier Martin\n"
+        "MENTIONS_RETARD=Late payment incurs penalties at an annual rate of 12.15% (article L441-10 of the French "
+        "Commercial Code) and a fixed indemnity for recovery costs of €40.00 (article D441-5)."
     )
 
 
