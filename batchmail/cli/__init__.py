@@ -14,14 +14,14 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from batchmail.cli import accounts, data, documents, generate, queue, run, send
+from batchmail.cli import accounts, data, documents, generate, queue, remind, run, send
 from batchmail.cli.common import EXIT_USAGE, Handler
 from batchmail.cli.run import Runner, run_options
 from batchmail.errors import BatchMailError
 from batchmail.paths import data_dir
 from batchmail.wiring import open_app
 
-COMMAND_MODULES = (run, data, send, generate, accounts, documents, queue)
+COMMAND_MODULES = (run, data, send, generate, remind, accounts, documents, queue)
 
 
 def main(argv: Sequence[str] | None = None, *, runner: Runner | None = None) -> int:

@@ -26,8 +26,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.set_defaults(handler=send_pieces)
 
 
-def add_send_options(parser: argparse.ArgumentParser) -> None:
-    """How the mails go: the options of `send`, shared by the commands that send (generate --send, remind)."""
+def add_send_options(parser: argparse.ArgumentParser, *, templates: bool = True) -> None:
+    """How the mails go: the options of `send`, shared by the commands that send (generate --send, remind).
+    Without `templates`, the command's mails have their own templates and go one per contact (reminders)."""
     parser.add_argument("--account", help="the sending account (default: the default one, else the test mailbox)")
     parser.add_argument("--sender", metavar="ADDRESS", help="who the mails are from: one of your sender addresses")
     parser.add_argument(
@@ -36,9 +37,12 @@ def add_send_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resend", action="store_true", help="send again mails whose same content already went to the same address"
     )
-    parser.add_argument("--group-by-recipient", action="store_true", help="one mail per contact with all its pieces")
-    parser.add_argument("--zip", action="store_true", help="with --group-by-recipient: the PDFs in one ZIP")
-    parser.add_argument("--template", help="the saved message template to use for every mail")
+    if templates:
+        parser.add_argument(
+            "--group-by-recipient", action="store_true", help="one mail per contact with all its pieces"
+        )
+        parser.add_argument("--template", help="the saved message template to use for every mail")
+    parser.add_argument("--zip", action="store_true", help="the PDFs of each mail in one ZIP (grouped mails)")
     parser.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE", help="add to every mail")
     parser.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
     parser.add_argument("--delivery-receipt", action="store_true", help="ask the servers for a delivery receipt")
@@ -77,14 +81,15 @@ async def send_now(app: App, piece_ids: list[int], args: argparse.Namespace) -> 
 def send_choices(args: argparse.Namespace) -> SendChoices:
     """The batch's choices as the command line gives them (the remembered choices of the app play no part: what
     the command says is what it does)."""
-    if args.zip and not args.group_by_recipient:
+    grouped = getattr(args, "group_by_recipient", True)  # the commands without the option group per contact
+    if args.zip and not grouped:
         raise InvalidInput("--zip goes with --group-by-recipient: one ZIP per recipient")
     return SendChoices(
         sender=args.sender or "",
-        grouping=Grouping.per_recipient if args.group_by_recipient else Grouping.per_piece,
+        grouping=Grouping.per_recipient if grouped else Grouping.per_piece,
         zip_attachments=args.zip,
         single_recipient=args.single_recipient or "",
-        template=args.template or "",
+        template=getattr(args, "template", None) or "",
         read_receipt=args.read_receipt,
         delivery_receipt=args.delivery_receipt,
         high_priority=args.priority == "high",

@@ -173,10 +173,12 @@ class ReminderService:
         *,
         account_name: str | None = None,
         seen: ReminderPreview | None = None,
+        attachments: Sequence[Attachment] = (),
         on_progress: Callable[[BatchReport], None] | None = None,
     ) -> ReminderReport:
-        """Send the reminders of `request`, computed again now, one mail per contact. With `seen` (the preview
-        the user read), only its invoices go: one paid or otherwise left out since is dropped and named."""
+        """Send the reminders of `request`, computed again now, one mail per contact, `attachments` added to
+        every mail. With `seen` (the preview the user read), only its invoices go: one paid or otherwise left out
+        since is dropped and named."""
         preview = await asyncio.to_thread(self._preview, request)
         report = ReminderReport(preview=preview)
         if seen is not None:
@@ -188,8 +190,8 @@ class ReminderService:
         for level in sorted({mail.level for mail in preview.mails}):
             mails = [mail for mail in preview.mails if mail.level == level]
             dunning = settings.level(level)
-            attachments = await self._statements(mails, end=request.as_of) if dunning.attach_statement else {}
-            plan = await self._plan(mails, choices, account_name, level=level, attachments=attachments)
+            statements = await self._statements(mails, end=request.as_of) if dunning.attach_statement else {}
+            plan = await self._plan(mails, choices, account_name, level=level, files=(statements, attachments))
             plan = _reminders_only(plan, attach_pieces=dunning.attach_pieces)
             report.sends.append(await self._send.send(plan, on_progress=on_progress))
         return report
@@ -207,6 +209,7 @@ class ReminderService:
         start: date,
         end: date,
         account_name: str | None = None,
+        attachments: Sequence[Attachment] = (),
         on_progress: Callable[[BatchReport], None] | None = None,
     ) -> ReminderReport:
         """Mail each contact its statement of invoices of the period, as a PDF with its own template."""
@@ -214,7 +217,7 @@ class ReminderService:
         report = ReminderReport(preview=preview)
         if preview.mails:
             statements = {mail.contact_id: await self._statement(mail.contact_id, start, end) for mail in preview.mails}
-            plan = await self._plan(preview.mails, choices, account_name, level=0, attachments=statements)
+            plan = await self._plan(preview.mails, choices, account_name, level=0, files=(statements, attachments))
             report.sends.append(
                 await self._send.send(_reminders_only(plan, attach_pieces=False), on_progress=on_progress)
             )
@@ -287,14 +290,15 @@ class ReminderService:
         account_name: str | None,
         *,
         level: int,
-        attachments: Mapping[int, tuple[Attachment, ...]],
+        files: tuple[Mapping[int, tuple[Attachment, ...]], Sequence[Attachment]],
     ) -> SendPlan:
-        """The send of these mails: one per contact, in the template of the level (0: a statement)."""
+        """The send of these mails: one per contact, in the template of the level (0: a statement), with each
+        contact's files and the files for every mail."""
         grouped = dataclasses.replace(choices, grouping=Grouping.per_recipient, template="")
         piece_ids = [piece_id for mail in mails for piece_id in mail.piece_ids]
-        plan = await self._send.plan(
-            piece_ids, grouped, account_name=account_name, kind=REMINDER if level else STATEMENT
-        )
+        per_contact, every = files
+        kind = REMINDER if level else STATEMENT
+        plan = await self._send.plan(piece_ids, grouped, account_name=account_name, attachments=every, kind=kind)
         saved, company_language = await asyncio.to_thread(self._saved_and_language)
 
         def lookup(_: PieceType, language: Language) -> MessageTemplate:
@@ -302,7 +306,7 @@ class ReminderService:
                 return reminder_template(saved, level, language, company_language)
             return statement_template(saved, language, company_language)
 
-        options = dataclasses.replace(plan.options, templates=lookup, contact_attachments=dict(attachments))
+        options = dataclasses.replace(plan.options, templates=lookup, contact_attachments=dict(per_contact))
         return dataclasses.replace(plan, options=options)
 
     async def _statements(self, mails: Sequence[PlannedReminder], *, end: date) -> dict[int, tuple[Attachment, ...]]:
