@@ -1,11 +1,12 @@
-"""Benchmark of generation on a store of 100,000 pieces (bench/store_bench.py's): 1,000 orders transformed into
-invoices, previewed then created, through the service the Generate tab and `batchmail generate` call.
+"""Benchmark of generation and reminders on a store of 100,000 pieces (bench/store_bench.py's): 1,000 orders
+transformed into invoices, previewed then created, and the reminder preview of every overdue invoice, through the
+services the Generate and Remind tabs and `batchmail generate` and `remind` call.
 
     python bench/generation_bench.py                  # generate the store into a temporary folder, then delete it
     python bench/generation_bench.py --data-dir DIR   # reuse DIR if it holds a store (a copy is measured on)
 
 The measures run in a fresh process on a copy of the store, so the store can be reused as it was. Target: preview
-and creation together under 10 s.
+and creation together under 10 s; the reminder preview under 2 s.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from store_bench import generate
 
 TARGET_S = 10.0
+REMINDER_TARGET_S = 2.0
 ORDERS = 1_000
 
 
@@ -65,6 +67,12 @@ def report(figures: dict[str, float]) -> None:
     print(f"  create, one commit         {figures['create_s']:6.2f} s")
     verdict = "ok" if total < TARGET_S else "MISSED"
     print(f"  preview + create           {total:6.2f} s  < {TARGET_S:g} s {verdict}")
+    verdict = "ok" if figures["remind_s"] < REMINDER_TARGET_S else "MISSED"
+    print(
+        f"  reminder preview           {figures['remind_s']:6.2f} s  < {REMINDER_TARGET_S:g} s {verdict} "
+        f"({figures['overdue']:,} overdue invoices: {figures['reminder_mails']:,} mails, "
+        f"{figures['left_out']:,} left out)"
+    )
     if not figures["checked"]:
         sys.exit("the created invoices or their converted orders are not as previewed")
 
@@ -72,6 +80,7 @@ def report(figures: dict[str, float]) -> None:
 async def measure(data_dir: Path) -> dict[str, float]:
     from batchmail.domain.generation import GenerationRequest, Mode
     from batchmail.domain.pieces import PieceType, Status
+    from batchmail.domain.reminders import ReminderRequest
     from batchmail.domain.selection import Criteria
     from batchmail.wiring import open_app
 
@@ -89,6 +98,11 @@ async def measure(data_dir: Path) -> dict[str, float]:
         made = await app.generation.generate(orders, request)
         created = time.perf_counter()
         origins = app._stores.pieces.get_many(orders)
+        as_of = date(last_day.year, 6, 30)  # mid-year: the year's invoices not yet paid are overdue
+        overdue = sum(1 for s in app._stores.pieces.summaries() if s.type is PieceType.invoice and s.is_overdue(as_of))
+        before_reminders = time.perf_counter()
+        reminders = await app.reminders.preview(ReminderRequest(as_of=as_of))
+        reminded = time.perf_counter()
         checked = (
             [p.number for p in made.created] == [p.number for p in preview.created]
             and len(made.created) == len(orders)
@@ -101,6 +115,10 @@ async def measure(data_dir: Path) -> dict[str, float]:
             "preview_s": previewed - selected,
             "create_s": created - previewed,
             "checked": checked,
+            "remind_s": reminded - before_reminders,
+            "overdue": overdue,
+            "reminder_mails": len(reminders.mails),
+            "left_out": len(reminders.left_out),
         }
     finally:
         app.close()
