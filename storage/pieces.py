@@ -307,6 +307,7 @@ def summarize(doc: Doc) -> PieceSummary:
     else:
         balance = ZERO
     number, nature, due_date, last_sent = doc["number"], doc["nature"], doc["due_date"], doc["last_sent"]
+    last_reminder = doc.get("last_reminder")
     return PieceSummary(
         id=doc["id"],
         number=number,
@@ -320,6 +321,8 @@ def summarize(doc: Doc) -> PieceSummary:
         nature=nature,
         last_sent=None if last_sent is None else _date(last_sent),
         search_text=" ".join((_fold(number), _fold(nature), _fold(doc["reference"]), _fold(doc["notes"]))),
+        reminders=doc["reminder_level"],
+        last_reminder=None if last_reminder is None else _date(last_reminder),
     )
 
 

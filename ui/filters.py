@@ -39,6 +39,7 @@ class FilterForm:
     company: str = ""
     contact_name: str = ""
     text: str = ""  # number, names, notes
+    reminders: str = ""  # one of REMINDER_CHOICES: how many payment reminders the pieces had
 
     def criteria(self) -> Criteria:
         """The criteria the form asks for. A period and from/to dates narrow each other. Raises InvalidInput,
@@ -51,6 +52,7 @@ class FilterForm:
         start, end = parse_period(self.period)
         start = _latest(start, _date(self.start, "from"))
         end = _earliest(end, _date(self.end, "to"))
+        fewest, most = _reminder_bounds(self.reminders)
         return Criteria(
             side=_enum(Side, self.side, "side") if self.side else None,
             types=frozenset({_enum(PieceType, self.type, "type")}) if self.type else frozenset(),
@@ -65,6 +67,8 @@ class FilterForm:
             company=self.company.strip(),
             contact_name=self.contact_name.strip(),
             text=self.text.strip(),
+            min_reminders=fewest,
+            max_reminders=most,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +88,24 @@ class FilterForm:
             elif isinstance(value, str):
                 setattr(form, f.name, value)
         return form
+
+
+# The reminder filter's choices: (fewest, most) reminders sent; the top level also takes the pieces beyond it.
+REMINDER_CHOICES: dict[str, tuple[int | None, int | None]] = {
+    "none": (None, 0),
+    "any": (1, None),
+    "1": (1, 1),
+    "2": (2, 2),
+    "3": (3, None),
+}
+
+
+def _reminder_bounds(choice: str) -> tuple[int | None, int | None]:
+    if not choice:
+        return None, None
+    if choice not in REMINDER_CHOICES:
+        raise InvalidInput(f"reminders: {choice!r} is not one of {', '.join(REMINDER_CHOICES)}")
+    return REMINDER_CHOICES[choice]
 
 
 def parse_period(text: str) -> tuple[date | None, date | None]:

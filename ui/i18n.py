@@ -59,6 +59,11 @@ def day(d: date | None) -> str:
     return format_date(d, language()) if d else ""
 
 
+def reminder(level: int, last: date | None) -> str:
+    """A piece's dunning as the grid shows it: "2 · 14/11/2026"; "" for a piece never reminded."""
+    return f"{number(level)} · {day(last)}" if level and last else (number(level) if level else "")
+
+
 def moment(when: datetime) -> str:
     """A date and time of day, in local time: "23/11/2026 14:05"."""
     return f"{day(when.date())} {when.astimezone():%H:%M}"

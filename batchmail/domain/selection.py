@@ -42,6 +42,8 @@ class PieceSummary:
     nature: str
     last_sent: datetime.date | None
     search_text: str  # folded number, nature, reference and notes, for the free-text search
+    reminders: int = 0  # payment reminders sent (the dunning level reached)
+    last_reminder: datetime.date | None = None
 
     @classmethod
     def of(cls, piece: Piece) -> PieceSummary:
@@ -59,6 +61,8 @@ class PieceSummary:
             nature=piece.nature,
             last_sent=piece.last_sent,
             search_text=fold(" ".join((piece.number, piece.nature, piece.reference, piece.notes))),
+            reminders=piece.reminder_level,
+            last_reminder=piece.last_reminder,
         )
 
     def is_overdue(self, today: datetime.date) -> bool:
@@ -114,6 +118,8 @@ class Criteria:
     numbers: frozenset[str] = frozenset()
     text: str = ""  # part of the number, nature, reference, notes, contact or company name
     overdue_on: date | None = None  # only pieces overdue on that day
+    min_reminders: int | None = None  # only pieces reminded at least / at most that many times
+    max_reminders: int | None = None
     ids: frozenset[int] | None = field(default=None)  # only these pieces (a batch)
 
     def with_period(self, period: Period) -> Criteria:
@@ -260,6 +266,9 @@ def _narrow(rows: list[PieceSummary], c: Criteria, contacts: Mapping[int, Contac
     if c.overdue_on is not None:
         today = c.overdue_on
         rows = [s for s in rows if s.is_overdue(today)]
+    if c.min_reminders is not None or c.max_reminders is not None:
+        fewest, most = c.min_reminders or 0, c.max_reminders
+        rows = [s for s in rows if fewest <= s.reminders and (most is None or s.reminders <= most)]
     if c.company:
         company = fold(c.company)
         by_company = _contacts_where(contacts, lambda ct: company in fold(ct.company))

@@ -52,6 +52,7 @@ class SortKey(StrEnum):
     balance = "balance"  # balance still due
     status = "status"  # status, in the order of a piece's life
     last_sent = "last_sent"  # date last sent, never-sent pieces first
+    reminders = "reminders"  # payment reminders sent, then the day of the last one
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,5 +380,6 @@ def _sort_key(key: SortKey, snapshot: _Snapshot) -> Callable[[PieceSummary], Any
         SortKey.balance: _BALANCE,
         SortKey.status: lambda s: _STATUS_ORDER[s.status],
         SortKey.last_sent: lambda s: s.last_sent or date.min,
+        SortKey.reminders: lambda s: (s.reminders, s.last_reminder or date.min),
     }
     return keys[key]

@@ -51,6 +51,8 @@ def random_piece(rng: random.Random, piece_id: int) -> Piece:
         reference=rng.choice(TEXTS),
         notes=" ".join(rng.sample(TEXTS, 3)),
         last_sent=rng.choice([None, day]),
+        reminder_level=rng.choice([0, 0, 1, 3]),
+        last_reminder=rng.choice([None, day]),
     )
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
-from batchmail.domain.selection import Criteria
+from batchmail.domain.selection import Criteria, PieceSummary, select
 from batchmail.errors import InvalidInput
 from ui.filters import FilterForm, parse_amount
 
@@ -92,3 +92,32 @@ def test_amounts() -> None:
     assert parse_amount("", "x") is None
     assert parse_amount("\u202f1\u202f000,00", "x") == Decimal("1000.00")
     assert parse_amount("-20", "x") == Decimal(-20)
+
+
+def test_the_reminder_filter_narrows_on_the_reminders_sent() -> None:
+    summaries = [
+        PieceSummary(
+            id=n,
+            number=f"FA-2026-{n:05d}",
+            type=PieceType.invoice,
+            status=Status.sent,
+            date=date(2026, 10, 1),
+            due_date=date(2026, 10, 31),
+            contact_id=1,
+            total_incl_tax=Decimal(100),
+            balance=Decimal(100),
+            nature="",
+            last_sent=None,
+            search_text="",
+            reminders=n,
+        )
+        for n in range(5)
+    ]
+
+    def kept(choice: str) -> list[int]:
+        return [s.reminders for s in select(summaries, FilterForm(reminders=choice).criteria(), {})]
+
+    assert (kept(""), kept("none"), kept("any")) == ([4, 3, 2, 1, 0], [0], [4, 3, 2, 1])
+    assert (kept("1"), kept("2"), kept("3")) == ([1], [2], [4, 3])
+    with pytest.raises(InvalidInput, match="reminders: 'often'"):
+        FilterForm(reminders="often").criteria()

@@ -72,6 +72,7 @@ class Drawers:
             _pair(i18n.t("piece.due_date"), i18n.day(piece.due_date))
             _pair(i18n.t("piece.nature"), piece.nature)
             _pair(i18n.t("piece.reference"), piece.reference)
+            _pair(i18n.t("piece.reminders"), i18n.reminder(piece.reminder_level, piece.last_reminder))
         self._section("piece.lines")
         simple_table(
             [
@@ -83,7 +84,9 @@ class Drawers:
                 ("amount", "line.amount", "right"),
             ],
             [
-                {
+                {"description": line.description}
+                if line.heading
+                else {
                     "description": line.description,
                     "quantity": i18n.number(line.quantity),
                     "unit_price": i18n.money(line.unit_price),

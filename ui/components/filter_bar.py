@@ -11,7 +11,7 @@ from batchmail.domain.pieces import PieceType, Side, Status, StatusGroup
 from batchmail.errors import InvalidInput
 from batchmail.services.workspace import WorkspaceService
 from ui import i18n
-from ui.filters import GROUP, PERIOD_PATTERN, STATUS, FilterForm, parse_amount
+from ui.filters import GROUP, PERIOD_PATTERN, REMINDER_CHOICES, STATUS, FilterForm, parse_amount
 
 CONTACT_CHOICES = 40  # contacts offered at once by the contact filter; typing searches all of them
 _DATE_MASK = "DD/MM/YYYY"  # what fr_FR and en_GB both write
@@ -50,6 +50,8 @@ class FilterBar:
                 self._text("nature", "filter.nature", "w-[140px]")
                 self._text("company", "filter.company", "w-[160px]")
                 self._text("contact_name", "filter.contact_name", "w-[160px]")
+                reminders = {choice: i18n.t(f"filter.reminders.{choice}") for choice in REMINDER_CHOICES}
+                self._select("reminders", reminders, "min-w-[170px]")
                 self._text("text", "filter.text", "grow", placeholder=i18n.t("filter.text.hint")).props(
                     "prepend-inner-icon=search"
                 )

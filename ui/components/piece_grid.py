@@ -284,6 +284,7 @@ def _columns(compact: bool, batch_column: bool) -> list[dict[str, Any]]:
         text("balance", **money),
         text("status", width=120, minWidth=95),
         text("last_sent", width=112, minWidth=104),
+        text("reminders", width=128, minWidth=100),
         *([in_batch] if batch_column else []),
     ]
 
@@ -303,5 +304,6 @@ def _row(row: PieceRow, in_batch: bool) -> dict[str, Any]:
         "balance": i18n.money(s.balance),
         "status": i18n.status(s.status),
         "last_sent": i18n.day(s.last_sent),
+        "reminders": i18n.reminder(s.reminders, s.last_reminder),
         "in_batch": in_batch,
     }
