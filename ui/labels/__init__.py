@@ -3,9 +3,9 @@ keeps its own module with an `FR` and an `EN` dict, listed in `AREAS`, so its wo
 
 from __future__ import annotations
 
-from ui.labels import en, fr, generation, printing, queue, send, settings, templates
+from ui.labels import en, fr, generation, printing, queue, reminders, send, settings, templates
 
-AREAS = (send, queue, templates, settings, printing, generation)
+AREAS = (send, queue, templates, settings, printing, generation, reminders)
 
 FRENCH: dict[str, str] = fr.LABELS | {key: text for area in AREAS for key, text in area.FR.items()}
 ENGLISH: dict[str, str] = en.LABELS | {key: text for area in AREAS for key, text in area.EN.items()}

@@ -94,6 +94,7 @@ LABELS: dict[str, str] = {
     "treatment.busy": "A treatment is already running",
     "field.error.date": "{field}: “{value}” is not a date (DD/MM/YYYY)",
     "treatment.generate": "Generate",
+    "treatment.remind": "Remind",
     "treatment.print": "Print",
     "treatment.send": "Send",
     "state.queued": "queued",

@@ -94,6 +94,7 @@ LABELS: dict[str, str] = {
     "treatment.busy": "Un traitement est déjà en cours",
     "field.error.date": "{field} : « {value} » n'est pas une date (JJ/MM/AAAA)",
     "treatment.generate": "Générer",
+    "treatment.remind": "Relancer",
     "treatment.print": "Imprimer",
     "treatment.send": "Envoi",
     "state.queued": "en file",
