@@ -96,7 +96,7 @@ def preview_text(preview: ReminderPreview, kind: str) -> str:
     lines = [f"Dry run for {preview.as_of:%Y-%m-%d}: nothing is sent, nothing changes."]
     for mail in preview.mails:
         level = f"level {mail.level} " if mail.level else ""
-        to = mail.email or "no email address: it will be skipped"
+        to = f"{mail.problem}: it will be skipped" if mail.problem else mail.email
         lines.append(
             f"  would send a {level}{kind} to {mail.contact} ({to}): {', '.join(mail.numbers)}, {mail.total_due} due"
         )

@@ -130,6 +130,28 @@ class ReminderMail:
         return [invoice.piece_id for invoice in self.invoices]
 
 
+# Why an overdue invoice waits, by code, in English; the UI words each code in its own language.
+REASONS = {
+    "reminded_today": "already reminded today",
+    "fewer_days": "{days} day(s) overdue, fewer than the {asked} asked",
+    "not_yet": "{days} day(s) overdue: level {level} comes at {from_days}",
+    "too_soon": "reminded on {last}: level {level} waits {wait} days after the previous one",
+    "other_level": "due for level {level}, not {asked}",
+    "below_minimum": "{due} due in all, below level {level}'s minimum of {minimum}",
+    "gone": "paid or no longer due since the preview",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    code: str  # a key of REASONS
+    values: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return REASONS[self.code].format(**self.values)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LeftOut:
     """An overdue invoice not reminded this time, and why."""
@@ -137,7 +159,11 @@ class LeftOut:
     piece_id: int
     number: str
     contact_id: int
-    reason: str
+    why: Why
+
+    @property
+    def reason(self) -> str:
+        return self.why.text
 
 
 @dataclass(kw_only=True, slots=True)
@@ -168,11 +194,9 @@ def plan_reminders(
         if request.contact_ids and piece.contact_id not in request.contact_ids:
             continue
         due = _overdue(piece, day, settings)
-        reason = _why_not(due, request, settings, reminded_today)
-        if reason:
-            plan.left_out.append(
-                LeftOut(piece_id=due.piece_id, number=due.number, contact_id=due.contact_id, reason=reason)
-            )
+        why = _why_not(due, request, settings, reminded_today)
+        if why is not None:
+            plan.left_out.append(LeftOut(piece_id=due.piece_id, number=due.number, contact_id=due.contact_id, why=why))
         else:
             by_contact.setdefault(piece.contact_id, []).append(due)
     for contact_id, invoices in by_contact.items():
@@ -180,9 +204,9 @@ def plan_reminders(
         mail = ReminderMail(contact_id=contact_id, level=level, invoices=tuple(invoices))
         minimum = settings.level(level).min_amount
         if mail.total_due < minimum:
-            reason = f"{mail.total_due} due in all, below level {level}'s minimum of {minimum}"
+            why = Why("below_minimum", {"due": str(mail.total_due), "level": str(level), "minimum": str(minimum)})
             plan.left_out += [
-                LeftOut(piece_id=i.piece_id, number=i.number, contact_id=contact_id, reason=reason) for i in invoices
+                LeftOut(piece_id=i.piece_id, number=i.number, contact_id=contact_id, why=why) for i in invoices
             ]
             continue
         plan.mails.append(mail)
@@ -205,18 +229,21 @@ def _overdue(piece: Piece, day: datetime.date, settings: DunningSettings) -> Ove
     )
 
 
-def _why_not(due: OverdueInvoice, request: ReminderRequest, settings: DunningSettings, reminded_today: set[int]) -> str:
-    """Why this overdue invoice gets no reminder on `request.as_of`, or "" when it gets one."""
+def _why_not(
+    due: OverdueInvoice, request: ReminderRequest, settings: DunningSettings, reminded_today: set[int]
+) -> Why | None:
+    """Why this overdue invoice gets no reminder on `request.as_of`, or None when it gets one."""
     day, level = request.as_of, settings.level(due.level)
+    days, number = str(due.days_overdue), str(due.level)
     if due.piece_id in reminded_today or due.last_reminder == day:
-        return "already reminded today"
+        return Why("reminded_today", {})
     if due.days_overdue < request.min_days_overdue:
-        return f"{due.days_overdue} day(s) overdue, fewer than the {request.min_days_overdue} asked"
+        return Why("fewer_days", {"days": days, "asked": str(request.min_days_overdue)})
     if due.days_overdue < level.days_overdue:
-        return f"{due.days_overdue} day(s) overdue: level {due.level} comes at {level.days_overdue}"
+        return Why("not_yet", {"days": days, "level": number, "from_days": str(level.days_overdue)})
     if due.last_reminder is not None and (day - due.last_reminder).days < level.days_since_previous:
         last = format_date(due.last_reminder, Language.en)
-        return f"reminded on {last}: level {due.level} waits {level.days_since_previous} days after the previous one"
+        return Why("too_soon", {"last": last, "level": number, "wait": str(level.days_since_previous)})
     if request.level is not None and due.level != request.level:
-        return f"due for level {due.level}, not {request.level}"
-    return ""
+        return Why("other_level", {"level": number, "asked": str(request.level)})
+    return None

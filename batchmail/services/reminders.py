@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,10 +26,12 @@ from batchmail.domain.reminders import (
     ReminderMail,
     ReminderPlan,
     ReminderRequest,
+    Why,
     plan_reminders,
 )
 from batchmail.domain.selection import Criteria, select
 from batchmail.errors import InvalidInput
+from batchmail.sending.checks import address_problems
 from batchmail.sending.choices import SendChoices
 from batchmail.sending.compose import Grouping
 from batchmail.sending.message import Attachment
@@ -50,6 +52,7 @@ from batchmail.services.send import SendPlan, SendService
 
 SETTINGS_KEY = "dunning"
 REMINDER, STATEMENT = "reminder", "statement"  # the kinds of mail, as the outbox and the history record them
+GONE = Why("gone", {})  # in the preview the user saw, no longer due at the moment of sending
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,7 +61,8 @@ class PlannedReminder:
 
     contact_id: int
     contact: str
-    email: str  # "" when the contact has no address: the send will skip it and say so
+    email: str
+    problem: str  # why the send will skip this mail (no address, not by email...), "" when it can go
     level: int
     numbers: tuple[str, ...]
     piece_ids: tuple[int, ...]
@@ -73,6 +77,7 @@ class PlannedReminder:
             "contact_id": self.contact_id,
             "contact": self.contact,
             "email": self.email,
+            "problem": self.problem,
             "level": self.level,
             "pieces": list(self.numbers),
             "total_due": str(self.total_due),
@@ -84,10 +89,20 @@ class NotReminded:
     piece_id: int
     number: str
     contact: str
-    reason: str
+    why: Why
+
+    @property
+    def reason(self) -> str:
+        return self.why.text
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.piece_id, "number": self.number, "contact": self.contact, "reason": self.reason}
+        return {
+            "id": self.piece_id,
+            "number": self.number,
+            "contact": self.contact,
+            "reason": self.reason,
+            "code": self.why.code,
+        }
 
 
 @dataclass(kw_only=True, slots=True)
@@ -216,7 +231,9 @@ class ReminderService:
         preview = await self.preview_statements(contact_ids, start=start, end=end)
         report = ReminderReport(preview=preview)
         if preview.mails:
-            statements = {mail.contact_id: await self._statement(mail.contact_id, start, end) for mail in preview.mails}
+            contact_ids = [mail.contact_id for mail in preview.mails]
+            pdfs = await asyncio.gather(*(self._statement(contact_id, start, end) for contact_id in contact_ids))
+            statements = dict(zip(contact_ids, pdfs, strict=True))
             plan = await self._plan(preview.mails, choices, account_name, level=0, files=(statements, attachments))
             report.sends.append(
                 await self._send.send(_reminders_only(plan, attach_pieces=False), on_progress=on_progress)
@@ -275,6 +292,7 @@ class ReminderService:
                     contact_id=contact_id,
                     contact=contact.display_name,
                     email=contact.email or "",
+                    problem=_problem(contact),
                     level=0,
                     numbers=tuple(s.number for s in summaries),
                     piece_ids=tuple(s.id for s in summaries),
@@ -310,7 +328,15 @@ class ReminderService:
         return dataclasses.replace(plan, options=options)
 
     async def _statements(self, mails: Sequence[PlannedReminder], *, end: date) -> dict[int, tuple[Attachment, ...]]:
-        return {mail.contact_id: await self._statement(mail.contact_id, None, end) for mail in mails}
+        """Each contact's statement of the twelve months up to `end`, rendered side by side in the PDF pool."""
+        start = (
+            end.replace(year=end.year - 1) + timedelta(days=1)
+            if (end.month, end.day) != (2, 29)
+            else end - timedelta(days=365)
+        )
+        contact_ids = [mail.contact_id for mail in mails]
+        pdfs = await asyncio.gather(*(self._statement(contact_id, start, end) for contact_id in contact_ids))
+        return dict(zip(contact_ids, pdfs, strict=True))
 
     async def _statement(self, contact_id: int, start: date | None, end: date) -> tuple[Attachment, ...]:
         pdf = await self._printing.statement_pdf(contact_id, start=start, end=end)
@@ -322,6 +348,11 @@ def _reminders_only(plan: SendPlan, *, attach_pieces: bool) -> SendPlan:
     piece was mailed lately (it is about the piece, not the piece again)."""
     options = dataclasses.replace(plan.options, attach_pieces=attach_pieces, check_recent_send=False)
     return dataclasses.replace(plan, options=options, resend=False)
+
+
+def _problem(contact: Contact | None) -> str:
+    problems = address_problems(contact) if contact else [(None, "the contact does not exist")]
+    return problems[0][1] if problems else ""
 
 
 def _language(contact: Contact | None) -> Language:
@@ -345,6 +376,7 @@ def _planned(mail: ReminderMail, contact: Contact | None, name: str) -> PlannedR
         contact_id=mail.contact_id,
         contact=name,
         email=(contact.email or "") if contact else "",
+        problem=_problem(contact),
         level=mail.level,
         numbers=tuple(invoice.number for invoice in mail.invoices),
         piece_ids=tuple(mail.piece_ids),
@@ -353,7 +385,7 @@ def _planned(mail: ReminderMail, contact: Contact | None, name: str) -> PlannedR
 
 
 def _not_reminded(left: LeftOut, name: str) -> NotReminded:
-    return NotReminded(piece_id=left.piece_id, number=left.number, contact=name, reason=left.reason)
+    return NotReminded(piece_id=left.piece_id, number=left.number, contact=name, why=left.why)
 
 
 def _dropped(seen: ReminderPreview, now: ReminderPreview) -> list[NotReminded]:
@@ -365,8 +397,8 @@ def _dropped(seen: ReminderPreview, now: ReminderPreview) -> list[NotReminded]:
         for piece_id, number in zip(mail.piece_ids, mail.numbers, strict=True):
             if piece_id in going:
                 continue
-            reason = why[piece_id].reason if piece_id in why else "paid or no longer due since the preview"
-            dropped.append(NotReminded(piece_id=piece_id, number=number, contact=mail.contact, reason=reason))
+            reason = why[piece_id].why if piece_id in why else GONE
+            dropped.append(NotReminded(piece_id=piece_id, number=number, contact=mail.contact, why=reason))
     return dropped
 
 

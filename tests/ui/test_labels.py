@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from batchmail.domain.reminders import REASONS
 from ui.labels import AREAS, ENGLISH, FRENCH, fr
 
 UI = Path(__file__).resolve().parents[2] / "ui"
@@ -35,3 +36,10 @@ def test_no_area_redefines_a_word_of_another() -> None:
         assert set(area.FR) == set(area.EN), area.__name__
         assert not seen & set(area.FR), area.__name__
         seen |= set(area.FR)
+
+
+def test_every_reason_a_reminder_waits_is_worded_with_its_values() -> None:
+    for code, english in REASONS.items():
+        for labels in (FRENCH, ENGLISH):
+            worded = labels[f"remind.why.{code}"]
+            assert set(re.findall(r"{(\w+)}", worded)) == set(re.findall(r"{(\w+)}", english)), code

@@ -59,7 +59,7 @@ async def test_preview_a_payment_meanwhile_then_send(user: User, stores: Stores,
     assert "non envoyé (plus rien de dû) : Client 1" in text_of(user, "remind-sent")
     [left] = marked(user, "remind-left-out")
     assert isinstance(left, ui.table)
-    assert [row["reason"] for row in left.rows] == ["paid or no longer due since the preview"]
+    assert [row["reason"] for row in left.rows] == ["réglée ou plus due depuis l'aperçu"]
     assert len(server.messages) == 2
     assert [stores.pieces.get(i).reminder_level for i in invoices] == [0, 1, 1]
 

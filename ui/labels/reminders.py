@@ -15,7 +15,7 @@ FR: dict[str, str] = {
     "remind.preview.summary": "{mails} mail(s) · {due} dus · {left} facture(s) écartée(s)",
     "remind.sent": "{sent} envoyé(s) · {waiting} en attente · {failed} en échec · {skipped} ignoré(s)",
     "remind.unsent": "non envoyé (plus rien de dû) : {contacts}",
-    "remind.no_address": "pas d'adresse : ignoré",
+    "remind.skipped": "ne sera pas envoyé",
     "remind.col.contact": "Contact",
     "remind.col.email": "Adresse",
     "remind.col.level": "Niveau",
@@ -24,6 +24,13 @@ FR: dict[str, str] = {
     "remind.col.number": "Facture",
     "remind.col.reason": "Pourquoi pas cette fois",
     "remind.error": "Relance impossible : {error}",
+    "remind.why.reminded_today": "déjà relancée aujourd'hui",
+    "remind.why.fewer_days": "{days} jour(s) de retard, moins que les {asked} demandés",
+    "remind.why.not_yet": "{days} jour(s) de retard : le niveau {level} vient à {from_days}",
+    "remind.why.too_soon": "relancée le {last} : le niveau {level} attend {wait} jours après la précédente",
+    "remind.why.other_level": "due au niveau {level}, pas {asked}",
+    "remind.why.below_minimum": "{due} dus en tout, sous le minimum du niveau {level} ({minimum})",
+    "remind.why.gone": "réglée ou plus due depuis l'aperçu",
 }
 
 EN: dict[str, str] = {
@@ -41,7 +48,7 @@ EN: dict[str, str] = {
     "remind.preview.summary": "{mails} mail(s) · {due} due · {left} invoice(s) left out",
     "remind.sent": "{sent} sent · {waiting} waiting · {failed} failed · {skipped} skipped",
     "remind.unsent": "not sent (nothing due any more): {contacts}",
-    "remind.no_address": "no address: skipped",
+    "remind.skipped": "will be skipped",
     "remind.col.contact": "Contact",
     "remind.col.email": "Address",
     "remind.col.level": "Level",
@@ -50,4 +57,11 @@ EN: dict[str, str] = {
     "remind.col.number": "Invoice",
     "remind.col.reason": "Why not this time",
     "remind.error": "Cannot remind: {error}",
+    "remind.why.reminded_today": "already reminded today",
+    "remind.why.fewer_days": "{days} day(s) overdue, fewer than the {asked} asked",
+    "remind.why.not_yet": "{days} day(s) overdue: level {level} comes at {from_days}",
+    "remind.why.too_soon": "reminded on {last}: level {level} waits {wait} days after the previous one",
+    "remind.why.other_level": "due for level {level}, not {asked}",
+    "remind.why.below_minimum": "{due} due in all, below level {level}'s minimum of {minimum}",
+    "remind.why.gone": "paid or no longer due since the preview",
 }

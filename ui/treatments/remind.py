@@ -14,7 +14,7 @@ from nicegui import events, ui
 from batchmail.domain.reminders import ReminderRequest
 from batchmail.errors import BatchMailError, InvalidInput
 from batchmail.sending.report import BatchReport
-from batchmail.services.reminders import ReminderPreview, ReminderReport
+from batchmail.services.reminders import NotReminded, ReminderPreview, ReminderReport
 from ui import i18n
 from ui.components.date_field import FIELD_PROPS, date_field, field_day
 from ui.components.tables import Column, simple_table
@@ -176,7 +176,7 @@ class RemindPanel:
 
     # -- showing what happened ----------------------------------------------------------------------------------
 
-    def _show_preview(self, preview: ReminderPreview, dropped: list[Any] | None = None) -> None:
+    def _show_preview(self, preview: ReminderPreview, dropped: list[NotReminded] | None = None) -> None:
         due = sum((mail.total_due for mail in preview.mails), Decimal(0))
         self.summary.text = i18n.t(
             "remind.preview.summary", mails=len(preview.mails), due=i18n.money(due), left=len(preview.left_out)
@@ -188,7 +188,7 @@ class RemindPanel:
                     {
                         "id": mail.contact_id,
                         "contact": mail.contact,
-                        "email": mail.email or i18n.t("remind.no_address"),
+                        "email": f"{mail.email or '—'} ({i18n.t('remind.skipped')})" if mail.problem else mail.email,
                         "level": str(mail.level) if mail.level else "",
                         "pieces": ", ".join(mail.numbers),
                         "due": i18n.money(mail.total_due),
@@ -199,7 +199,8 @@ class RemindPanel:
             left = [*(dropped or []), *preview.left_out]
             if left:
                 rows = [
-                    {"id": n, "number": x.number, "contact": x.contact, "reason": x.reason} for n, x in enumerate(left)
+                    {"id": n, "number": x.number, "contact": x.contact, "reason": _reason(x)}
+                    for n, x in enumerate(left)
                 ]
                 simple_table(_LEFT_COLUMNS, rows, "remind-left-out", per_page=10)
 
@@ -207,6 +208,11 @@ class RemindPanel:
         busy = job is not None and not job.finished
         self.progress.set_visibility(busy)
         self.progress.value = job.fraction if job else 0
+        # Until the first mail is composed (statements to render), the bar says "working", not "0 %".
+        if busy and job is not None and not job.total:
+            self.progress.props("indeterminate")
+        else:
+            self.progress.props(remove="indeterminate")
         self.send_button.set_enabled(not self.context.jobs.busy)
         self.sent.set_visibility(job is not None and job.finished and not job.error)
         if job is None or not job.finished:
@@ -234,3 +240,8 @@ class RemindPanel:
             if job.error:
                 ui.notify(i18n.t("remind.error", error=job.error), type="negative", multi_line=True)
             await self.context.changed()
+
+
+def _reason(left: NotReminded) -> str:
+    """Why the invoice waits, in the UI's language."""
+    return i18n.t(f"remind.why.{left.why.code}", **left.why.values)
