@@ -17,6 +17,7 @@ from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.errors import ConfigurationError, InvalidInput
 from batchmail.sending.compose import TemplateLookup
+from batchmail.sending.reminder_templates import reminder_template, statement_template
 from batchmail.sending.templates import (
     MessageTemplate,
     RenderedText,
@@ -50,6 +51,18 @@ class Applied:
     language: Language
     template: MessageTemplate
     origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSlot:
+    """The template a reminder of `level` (0: a statement) to readers of `language` uses; None when there is none
+    (a level beyond the built-in ones, with no saved template): such a reminder is refused until one is written."""
+
+    use: TemplateUse
+    level: int
+    language: Language
+    template: MessageTemplate | None
+    origin: Origin | None
 
 
 @dataclass(kw_only=True, slots=True)
@@ -180,6 +193,32 @@ class TemplateService:
                 for language in Language
             ]
             return TemplateOverview(applied=applied, saved=saved, company_language=company_language)
+
+        return await asyncio.to_thread(run)
+
+    async def reminder_overview(self, levels: int) -> builtins.list[ReminderSlot]:
+        """Which template the reminders of each of `levels` levels, and the statements, use in each language."""
+
+        def run() -> builtins.list[ReminderSlot]:
+            saved = self._templates.all()
+            company_language = self._company_language()
+            slots = []
+            for level in (*range(1, levels + 1), 0):
+                for language in Language:
+                    try:
+                        if level:
+                            found = reminder_template(saved, level, language, company_language)
+                        else:
+                            found = statement_template(saved, language, company_language)
+                    except InvalidInput:
+                        slots.append(ReminderSlot(TemplateUse.reminder, level, language, None, None))
+                        continue
+                    origin = Origin.builtin
+                    if found in saved:
+                        origin = Origin.saved if found.language is language else Origin.company_language
+                    use = TemplateUse.reminder if level else TemplateUse.statement
+                    slots.append(ReminderSlot(use, level, language, found, origin))
+            return slots
 
         return await asyncio.to_thread(run)
 

@@ -8,11 +8,14 @@ import asyncio
 import pytest
 from nicegui.testing import User
 
+from batchmail.domain.language import Language
+from batchmail.domain.reminders import DunningLevel, DunningSettings
 from batchmail.domain.selection import Criteria
 from batchmail.errors import InvalidInput
 from batchmail.sending.template_runner import RENDER_SECONDS
 from batchmail.sending.template_sandbox import ProblemKind
-from batchmail.sending.templates import MessageTemplate
+from batchmail.sending.templates import MessageTemplate, TemplateUse
+from batchmail.services.templates import Origin
 from batchmail.wiring import App
 from storage.stores import Stores
 from tests.sendkit import preview
@@ -62,3 +65,27 @@ async def test_the_app_answers_while_a_hostile_template_is_checked(user: User, a
     with pytest.raises(InvalidInput, match="took more than"):
         await app.templates.save(hostile)
     assert stores.templates.all() == []
+
+
+async def test_a_reminder_template_of_its_own_for_a_level_and_a_fourth_level_to_write(
+    user: User, app: App, stores: Stores
+) -> None:
+    await app.reminders.save_settings(
+        DunningSettings(levels=(*DunningSettings().levels, DunningLevel(days_overdue=90)))
+    )
+    await user.open("/templates")
+    assert text_of(user, "reminder-slot-2-fr-origin") == "intégré"
+    assert text_of(user, "reminder-slot-0-en-name") == "Statement of invoices"
+    assert text_of(user, "reminder-slot-4-fr-origin") == "aucun : à écrire"
+
+    by_test_id(user, "reminder-slot-2-fr").click()
+    await wait_for(lambda: text_of(user, "preview-subject").startswith("Deuxième relance"))
+    by_test_id(user, "template-subject").clear().type("Relance n° 2 : %MONTANT_TOTAL_TTC_SOLDE% à régler")
+    by_test_id(user, "template-save").click()
+    await wait_for(lambda: text_of(user, "reminder-slot-2-fr-origin") == "enregistré")
+
+    [saved] = stores.templates.all()
+    assert (saved.use, saved.level, saved.language, saved.piece_type) == (TemplateUse.reminder, 2, Language.fr, None)
+    assert text_of(user, "slot-invoice-fr-origin") == "intégré"  # a reminder template never writes a piece's mail
+    [slot] = [s for s in await app.templates.reminder_overview(4) if (s.level, s.language) == (2, Language.fr)]
+    assert slot.template == saved and slot.origin is Origin.saved

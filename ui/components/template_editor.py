@@ -13,7 +13,7 @@ from nicegui import ui
 from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.errors import BatchMailError
-from batchmail.sending.templates import MessageTemplate, TemplateProblem
+from batchmail.sending.templates import MessageTemplate, TemplateProblem, TemplateUse
 from batchmail.services.templates import TemplateService
 from ui import i18n
 from ui.components.template_keywords import keyword_picker
@@ -78,6 +78,12 @@ class TemplateEditor:
         self.name.props("outlined dense data-testid=template-name")
         types = {EVERY_TYPE: i18n.t("templates.every_type")} | {t.value: i18n.piece_type(t) for t in PieceType}
         with ui.row().classes("w-full gap-2 no-wrap"):
+            uses = {use.value: i18n.t(f"templates.use.{use.value}") for use in TemplateUse}
+            self.use = ui.select(uses, value=TemplateUse.piece.value, label=i18n.t("templates.field.use"))
+            self.use.classes("w-[190px]").props("outlined dense data-testid=template-use")
+            self.use.on_value_change(self._use_changed)
+            self.level = ui.number(i18n.t("templates.field.level"), value=1, min=1, step=1, format="%d")
+            self.level.classes("w-[110px]").props("outlined dense data-testid=template-level")
             self.piece_type = ui.select(types, label=i18n.t("templates.field.type"), on_change=self._kind_changed)
             self.piece_type.classes("grow").props("outlined dense data-testid=template-type")
             languages = {language.value: i18n.t(f"lang.{language.value}") for language in Language}
@@ -107,18 +113,24 @@ class TemplateEditor:
         self._offered = None
         self.language.set_value(template.language.value)
         self.piece_type.set_value(template.piece_type.value if template.piece_type else EVERY_TYPE)
+        self.use.set_value(template.use.value)
+        self.level.set_value(template.level or 1)
+        self._use_changed()
         await self._kind_changed()
         self.dialog.open()
 
     def template(self) -> MessageTemplate:
         """The template as typed so far."""
-        chosen = self.piece_type.value
+        use = TemplateUse(self.use.value or TemplateUse.piece.value)
+        chosen = self.piece_type.value if use is TemplateUse.piece else None  # reminders, statements: invoices
         return MessageTemplate(
             name=(self.name.value or "").strip(),
             piece_type=None if chosen in (None, EVERY_TYPE) else PieceType(chosen),
             language=Language(self.language.value or Language.fr.value),
             subject=self.subject.value or "",
             body=self.body.value or "",
+            use=use,
+            level=max(1, int(self.level.value or 1)) if use is TemplateUse.reminder else 0,
         )
 
     async def insert(self, text: str) -> None:
@@ -186,6 +198,12 @@ class TemplateEditor:
         self._offered = (template.piece_type, template.language)
         await self.preview.offer(template.piece_type, template.language)
         await self.refresh_preview()
+
+    def _use_changed(self, _: object = None) -> None:
+        """A reminder has a level; a reminder or a statement is about invoices, whatever the type chosen."""
+        use = self.use.value
+        self.level.set_visibility(use == TemplateUse.reminder.value)
+        self.piece_type.set_visibility(use == TemplateUse.piece.value)
 
     async def _point_at(self, problem: TemplateProblem) -> None:
         """Select the unknown keyword in its field, so the user sees where it is."""
