@@ -66,3 +66,23 @@ async def test_generation_settings_are_saved_as_they_change(user: User, app: App
     assert Transformation(PieceType.quote, PieceType.order) not in settings.enabled
     assert Transformation(PieceType.order, PieceType.invoice) in settings.enabled
     assert settings.start_as_draft is False
+
+
+async def test_dunning_levels_are_checked_as_a_whole_then_saved(user: User, app: App) -> None:
+    await user.open("/settings")
+    by_test_id(user, "dunning-add").click()
+    await wait_for(lambda: marked(user, "dunning-level-4"))
+    [days] = marked(user, "dunning-days-4")
+    assert isinstance(days, ui.number) and days.value == 90  # 30 after the last level
+    days.value = 45  # before level 3's 60
+    by_test_id(user, "dunning-save").click()
+    await wait_for(lambda: text_of(user, "dunning-problem"))
+    assert text_of(user, "dunning-problem") == "dunning level 4: 45 days overdue, not after level 3's 60"
+    assert len((await app.reminders.settings()).levels) == 3  # nothing saved
+
+    days.value = 75
+    by_test_id(user, "dunning-minimum-4").clear().type("25,50")
+    by_test_id(user, "dunning-save").click()
+    await user.should_see("Niveaux de relance enregistrés")
+    levels = (await app.reminders.settings()).levels
+    assert [(level.days_overdue, str(level.min_amount)) for level in levels[2:]] == [(60, "0"), (75, "25.50")]

@@ -31,6 +31,21 @@ FR: dict[str, str] = {
     "remind.why.other_level": "due au niveau {level}, pas {asked}",
     "remind.why.below_minimum": "{due} dus en tout, sous le minimum du niveau {level} ({minimum})",
     "remind.why.gone": "réglée ou plus due depuis l'aperçu",
+    "settings.dunning": "Relances",
+    "settings.dunning.intro": (
+        "Chaque niveau : à partir de combien de jours de retard, combien de jours après la relance précédente, "
+        "à partir de quel montant dû, et ce que le mail joint."
+    ),
+    "settings.dunning.days_overdue": "Jours de retard",
+    "settings.dunning.days_since": "Jours après la précédente",
+    "settings.dunning.min_amount": "Montant minimum",
+    "settings.dunning.attach_pieces": "Joindre les factures",
+    "settings.dunning.attach_statement": "Joindre le relevé",
+    "settings.dunning.add": "Ajouter un niveau",
+    "settings.dunning.remove": "Retirer le dernier",
+    "settings.dunning.save": "Enregistrer les niveaux",
+    "settings.dunning.saved": "Niveaux de relance enregistrés",
+    "settings.dunning.refused": "Rien n'est enregistré : {problem}",
 }
 
 EN: dict[str, str] = {
@@ -64,4 +79,19 @@ EN: dict[str, str] = {
     "remind.why.other_level": "due for level {level}, not {asked}",
     "remind.why.below_minimum": "{due} due in all, below level {level}'s minimum of {minimum}",
     "remind.why.gone": "paid or no longer due since the preview",
+    "settings.dunning": "Reminders",
+    "settings.dunning.intro": (
+        "Each level: from how many days overdue, how many days after the previous reminder, from which amount "
+        "due, and what the mail carries."
+    ),
+    "settings.dunning.days_overdue": "Days overdue",
+    "settings.dunning.days_since": "Days after the previous",
+    "settings.dunning.min_amount": "Minimum amount",
+    "settings.dunning.attach_pieces": "Attach the invoices",
+    "settings.dunning.attach_statement": "Attach the statement",
+    "settings.dunning.add": "Add a level",
+    "settings.dunning.remove": "Remove the last",
+    "settings.dunning.save": "Save the levels",
+    "settings.dunning.saved": "Reminder levels saved",
+    "settings.dunning.refused": "Nothing is saved: {problem}",
 }

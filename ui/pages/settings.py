@@ -1,5 +1,6 @@
 """The settings page: the app's language, the issuing company as a form (ui/components/settings_company.py), the
-generation settings, and the users and sending accounts as they are, the current user and the default account marked."""
+generation settings, the dunning levels, and the users and sending accounts as they are, the current user and the
+default account marked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from batchmail.sending.accounts import Account
 from batchmail.wiring import App
 from ui import i18n
 from ui.components.settings_company import CompanyForm
+from ui.components.settings_dunning import DunningForm
 from ui.components.settings_generation import GenerationSettingsForm
 from ui.jobs import Jobs
 from ui.layout import frame
@@ -30,6 +32,8 @@ def register(app: App, jobs: Jobs) -> None:
                 CompanyForm(settings, company, logo=logo, preview_piece_id=preview, on_saved=header.show_company)
             with _card("settings.generation", "library_add"):
                 GenerationSettingsForm(app.generation, await app.generation.settings())
+            with _card("settings.dunning", "notifications_active"):
+                DunningForm(app.reminders, await app.reminders.settings())
             users = await app.accounts.users()
             current = await app.accounts.current_user()
             if users:
