@@ -12,7 +12,7 @@ from batchmail.domain.reminders import ReminderRequest
 from batchmail.errors import InvalidInput
 from batchmail.sending.attachments import load_attachment
 from batchmail.sending.message import Attachment
-from batchmail.services.reminders import ReminderPreview, ReminderReport
+from batchmail.services.reminder_reports import ReminderPreview, ReminderReport
 from batchmail.wiring import App
 
 

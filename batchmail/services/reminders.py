@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from batchmail.domain.contacts import Contact
@@ -22,16 +20,12 @@ from batchmail.domain.language import Language
 from batchmail.domain.pieces import PieceType
 from batchmail.domain.reminders import (
     DunningSettings,
-    LeftOut,
-    ReminderMail,
     ReminderPlan,
     ReminderRequest,
-    Why,
     plan_reminders,
 )
 from batchmail.domain.selection import Criteria, select
 from batchmail.errors import InvalidInput
-from batchmail.sending.checks import address_problems
 from batchmail.sending.choices import SendChoices
 from batchmail.sending.compose import Grouping
 from batchmail.sending.message import Attachment
@@ -39,6 +33,15 @@ from batchmail.sending.reminder_templates import reminder_template, statement_te
 from batchmail.sending.report import BatchReport
 from batchmail.sending.templates import MessageTemplate
 from batchmail.services.printing import PrintingService
+from batchmail.services.reminder_reports import (
+    PlannedReminder,
+    ReminderPreview,
+    ReminderReport,
+    dropped,
+    preview_of,
+    skip_reason,
+    within,
+)
 from batchmail.services.repositories import (
     CompanyRepository,
     ContactRepository,
@@ -52,98 +55,6 @@ from batchmail.services.send import SendPlan, SendService
 
 SETTINGS_KEY = "dunning"
 REMINDER, STATEMENT = "reminder", "statement"  # the kinds of mail, as the outbox and the history record them
-GONE = Why("gone", {})  # in the preview the user saw, no longer due at the moment of sending
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PlannedReminder:
-    """One mail of a reminder preview, as the user reads it."""
-
-    contact_id: int
-    contact: str
-    email: str
-    problem: str  # why the send will skip this mail (no address, not by email...), "" when it can go
-    level: int
-    numbers: tuple[str, ...]
-    piece_ids: tuple[int, ...]
-    balances: tuple[Decimal, ...]
-
-    @property
-    def total_due(self) -> Decimal:
-        return sum(self.balances, Decimal(0))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "contact_id": self.contact_id,
-            "contact": self.contact,
-            "email": self.email,
-            "problem": self.problem,
-            "level": self.level,
-            "pieces": list(self.numbers),
-            "total_due": str(self.total_due),
-        }
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class NotReminded:
-    piece_id: int
-    number: str
-    contact: str
-    why: Why
-
-    @property
-    def reason(self) -> str:
-        return self.why.text
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.piece_id,
-            "number": self.number,
-            "contact": self.contact,
-            "reason": self.reason,
-            "code": self.why.code,
-        }
-
-
-@dataclass(kw_only=True, slots=True)
-class ReminderPreview:
-    as_of: date
-    mails: list[PlannedReminder] = field(default_factory=list)
-    left_out: list[NotReminded] = field(default_factory=list)
-
-    @property
-    def piece_ids(self) -> set[int]:
-        return {piece_id for mail in self.mails for piece_id in mail.piece_ids}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "mails": [mail.to_json() for mail in self.mails],
-            "left_out": [piece.to_json() for piece in self.left_out],
-        }
-
-
-@dataclass(kw_only=True, slots=True)
-class ReminderReport:
-    """What a reminder (or statement) run sent: one send report per level, and what it dropped and why."""
-
-    preview: ReminderPreview  # the reminders as computed at the moment of sending
-    dropped: list[NotReminded] = field(default_factory=list)  # in the preview the user saw, not in the send
-    unsent: list[str] = field(default_factory=list)  # contacts of the preview whose mail lost all its invoices
-    sends: list[BatchReport] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return all(report.complete for report in self.sends)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.preview.to_json(),
-            "dropped": [piece.to_json() for piece in self.dropped],
-            "unsent": self.unsent,
-            "sends": [report.to_json() for report in self.sends],
-            "complete": self.complete,
-        }
 
 
 class ReminderService:
@@ -197,8 +108,8 @@ class ReminderService:
         preview = await asyncio.to_thread(self._preview, request)
         report = ReminderReport(preview=preview)
         if seen is not None:
-            report.dropped = _dropped(seen, preview)
-            preview.mails = _within(preview.mails, seen.piece_ids)
+            report.dropped = dropped(seen, preview)
+            preview.mails = within(preview.mails, seen.piece_ids)
             going = {mail.contact_id for mail in preview.mails}
             report.unsent = [mail.contact for mail in seen.mails if mail.contact_id not in going]
         settings = await self.settings()
@@ -256,7 +167,7 @@ class ReminderService:
         plan = plan_reminders(self._pieces.get_many(overdue_ids), request, settings, reminded_today=reminded_today)
         contacts = self._contacts.by_id()
         self._check_templates(plan, contacts)
-        return _preview_of(request.as_of, plan, contacts)
+        return preview_of(request.as_of, plan, contacts)
 
     def _check_templates(self, plan: ReminderPlan, contacts: Mapping[int, Contact]) -> None:
         """Every mail's level has a template in its contact's language, or nothing goes (InvalidInput)."""
@@ -292,7 +203,7 @@ class ReminderService:
                     contact_id=contact_id,
                     contact=contact.display_name,
                     email=contact.email or "",
-                    problem=_problem(contact),
+                    problem=skip_reason(contact),
                     level=0,
                     numbers=tuple(s.number for s in summaries),
                     piece_ids=tuple(s.id for s in summaries),
@@ -350,65 +261,5 @@ def _reminders_only(plan: SendPlan, *, attach_pieces: bool) -> SendPlan:
     return dataclasses.replace(plan, options=options, resend=False)
 
 
-def _problem(contact: Contact | None) -> str:
-    problems = address_problems(contact) if contact else [(None, "the contact does not exist")]
-    return problems[0][1] if problems else ""
-
-
 def _language(contact: Contact | None) -> Language:
     return contact.language if contact else Language.fr
-
-
-def _preview_of(as_of: date, plan: ReminderPlan, contacts: Mapping[int, Contact]) -> ReminderPreview:
-    def name(contact_id: int) -> str:
-        contact = contacts.get(contact_id)
-        return contact.display_name if contact else f"contact {contact_id} (unknown)"
-
-    return ReminderPreview(
-        as_of=as_of,
-        mails=[_planned(mail, contacts.get(mail.contact_id), name(mail.contact_id)) for mail in plan.mails],
-        left_out=[_not_reminded(left, name(left.contact_id)) for left in plan.left_out],
-    )
-
-
-def _planned(mail: ReminderMail, contact: Contact | None, name: str) -> PlannedReminder:
-    return PlannedReminder(
-        contact_id=mail.contact_id,
-        contact=name,
-        email=(contact.email or "") if contact else "",
-        problem=_problem(contact),
-        level=mail.level,
-        numbers=tuple(invoice.number for invoice in mail.invoices),
-        piece_ids=tuple(mail.piece_ids),
-        balances=tuple(invoice.balance for invoice in mail.invoices),
-    )
-
-
-def _not_reminded(left: LeftOut, name: str) -> NotReminded:
-    return NotReminded(piece_id=left.piece_id, number=left.number, contact=name, why=left.why)
-
-
-def _dropped(seen: ReminderPreview, now: ReminderPreview) -> list[NotReminded]:
-    """The invoices of the preview the user saw that the reminders computed now leave out, with the reason."""
-    going = now.piece_ids
-    why = {left.piece_id: left for left in now.left_out}
-    dropped = []
-    for mail in seen.mails:
-        for piece_id, number in zip(mail.piece_ids, mail.numbers, strict=True):
-            if piece_id in going:
-                continue
-            reason = why[piece_id].why if piece_id in why else GONE
-            dropped.append(NotReminded(piece_id=piece_id, number=number, contact=mail.contact, why=reason))
-    return dropped
-
-
-def _within(mails: Sequence[PlannedReminder], piece_ids: set[int]) -> list[PlannedReminder]:
-    """The mails restricted to these invoices; a mail left without any is not sent."""
-    kept = []
-    for mail in mails:
-        rows = zip(mail.piece_ids, mail.numbers, mail.balances, strict=True)
-        kept_rows = [row for row in rows if row[0] in piece_ids]
-        if kept_rows:
-            ids, numbers, balances = zip(*kept_rows, strict=True)
-            kept.append(dataclasses.replace(mail, piece_ids=ids, numbers=numbers, balances=balances))
-    return kept

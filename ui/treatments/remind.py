@@ -14,7 +14,7 @@ from nicegui import events, ui
 from batchmail.domain.reminders import ReminderRequest
 from batchmail.errors import BatchMailError, InvalidInput
 from batchmail.sending.report import BatchReport
-from batchmail.services.reminders import NotReminded, ReminderPreview, ReminderReport
+from batchmail.services.reminder_reports import NotReminded, ReminderPreview, ReminderReport
 from ui import i18n
 from ui.components.date_field import FIELD_PROPS, date_field, field_day
 from ui.components.tables import Column, simple_table
