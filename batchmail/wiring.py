@@ -135,7 +135,6 @@ def wire(stores: Stores, *, today: Callable[[], date] = date.today, renderer: Pd
             templates=stores.templates,
             send=send,
             printing=printing,
-            today=today,
         ),
         send=send,
         templates=templates,

@@ -27,6 +27,7 @@ from batchmail.domain.numbering import format_number
 from batchmail.domain.pieces import Piece, PieceType, Status
 from batchmail.errors import InvalidInput
 from batchmail.services.repositories import CompanyRepository, ContactRepository, PieceRepository, SettingsRepository
+from batchmail.services.saved_settings import SavedSettings
 
 SETTINGS_KEY = "generation"
 
@@ -119,13 +120,13 @@ class GenerationService:
         self._pieces = pieces
         self._contacts = contacts
         self._company = company
-        self._settings = settings
+        self._settings = SavedSettings(settings, SETTINGS_KEY, GenerationSettings)
 
     async def settings(self) -> GenerationSettings:
-        return await asyncio.to_thread(self._read_settings)
+        return await self._settings.get()
 
     async def save_settings(self, settings: GenerationSettings) -> None:
-        await asyncio.to_thread(self._settings.set, SETTINGS_KEY, settings.to_json())
+        await self._settings.save(settings)
 
     async def preview(self, piece_ids: Sequence[int], request: GenerationRequest) -> GenerationReport:
         """What `generate` would create from these pieces, numbers included; nothing is written."""
@@ -137,10 +138,6 @@ class GenerationService:
 
     # Internals
 
-    def _read_settings(self) -> GenerationSettings:
-        saved = self._settings.get(SETTINGS_KEY)
-        return GenerationSettings.from_json(saved) if isinstance(saved, dict) else GenerationSettings()
-
     def _run(self, piece_ids: Sequence[int], request: GenerationRequest, *, dry_run: bool) -> GenerationReport:
         if not piece_ids:
             raise InvalidInput("no piece selected: select the pieces to generate from")
@@ -150,7 +147,7 @@ class GenerationService:
         outcome = generation.generate(
             pieces,
             request,
-            self._read_settings(),
+            self._settings.read(),
             language_of=lambda contact_id: _language(contacts.get(contact_id)),
             payment_terms_days=company.payment_terms_days if company else 30,
         )

@@ -49,8 +49,8 @@ from batchmail.services.repositories import (
     PieceRepository,
     SettingsRepository,
     TemplateRepository,
-    Today,
 )
+from batchmail.services.saved_settings import SavedSettings
 from batchmail.services.send import SendPlan, SendService
 
 SETTINGS_KEY = "dunning"
@@ -69,23 +69,21 @@ class ReminderService:
         templates: TemplateRepository,
         send: SendService,
         printing: PrintingService,
-        today: Today,
     ) -> None:
         self._pieces = pieces
         self._contacts = contacts
         self._company = company
-        self._settings = settings
+        self._settings = SavedSettings(settings, SETTINGS_KEY, DunningSettings)
         self._outbox = outbox
         self._templates = templates
         self._send = send
         self._printing = printing
-        self._today = today
 
     async def settings(self) -> DunningSettings:
-        return await asyncio.to_thread(self._read_settings)
+        return await self._settings.get()
 
     async def save_settings(self, settings: DunningSettings) -> None:
-        await asyncio.to_thread(self._settings.set, SETTINGS_KEY, settings.to_json())
+        await self._settings.save(settings)
 
     async def preview(self, request: ReminderRequest) -> ReminderPreview:
         """The reminders of `request.as_of`: a mail per contact, and the overdue invoices left out and why.
@@ -153,12 +151,8 @@ class ReminderService:
 
     # Internals
 
-    def _read_settings(self) -> DunningSettings:
-        saved = self._settings.get(SETTINGS_KEY)
-        return DunningSettings.from_json(saved) if isinstance(saved, dict) else DunningSettings()
-
     def _preview(self, request: ReminderRequest) -> ReminderPreview:
-        settings = self._read_settings()
+        settings = self._settings.read()
         overdue_ids = [
             s.id for s in self._pieces.summaries() if s.type is PieceType.invoice and s.is_overdue(request.as_of)
         ]
