@@ -28,6 +28,7 @@ from ui.pdf_view import PdfViewer
 
 SECRET_FILE = "session-secret"
 QUEUE_ROUND_SECONDS = 60
+LISTEN_TIMEOUT_SECONDS = 30.0  # the longest the link waits for the server to listen before it is printed anyway
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,7 @@ def run_app(
             contacts, pieces = await opened.imports.load_demo()
             print(f"Demo data: {contacts} contacts and {pieces} pieces in {data_dir}", flush=True)
         if not native:
-            # Two one-time links: the one the browser opens, and one for another browser the user chooses.
-            print(f"BatchMail is ready: open {keys.entry_url(base)}", flush=True)
-            webbrowser.open(keys.entry_url(base))
+            background_tasks.create(_announce(host, port, keys.entry_url(base)), name="announce")
         background_tasks.create(_keep_the_queue_moving(opened.queue), name="queue")
 
     async def shutdown() -> None:
@@ -113,6 +112,24 @@ def _guard(host: str, port: int) -> tuple[Keys, str]:
         )
     local = host if is_loopback(host) or host not in ("0.0.0.0", "::") else "127.0.0.1"
     return keys, f"http://{f'[{local}]' if ':' in local else local}:{port}"
+
+
+async def _announce(host: str, port: int, entry_url: str) -> None:
+    """Print the link that lets a browser in, and open it, once the server accepts connections: the start-up
+    hooks run before the socket listens, and a browser sent there too early would find nothing."""
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LISTEN_TIMEOUT_SECONDS
+    while loop.time() < deadline:
+        try:
+            _, writer = await asyncio.open_connection(reach, port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        break
+    print(f"BatchMail is ready: open {entry_url}", flush=True)
+    webbrowser.open(entry_url)
 
 
 async def _keep_the_queue_moving(queue: QueueService) -> None:

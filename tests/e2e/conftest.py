@@ -86,6 +86,7 @@ class RunningApps:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the app did not start on port {port}:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.1)
+        assert _port_open(port), "the app printed its link before its server listened"
         self._enter(link)
         return url
 
