@@ -233,12 +233,8 @@ class ReminderService:
         return dataclasses.replace(plan, options=options)
 
     async def _statements(self, mails: Sequence[PlannedReminder], *, end: date) -> dict[int, tuple[Attachment, ...]]:
-        """Each contact's statement of the twelve months up to `end`, rendered side by side in the PDF pool."""
-        start = (
-            end.replace(year=end.year - 1) + timedelta(days=1)
-            if (end.month, end.day) != (2, 29)
-            else end - timedelta(days=365)
-        )
+        """Each contact's statement of the year up to `end`, rendered side by side in the PDF pool."""
+        start = end - timedelta(days=365)
         contact_ids = [mail.contact_id for mail in mails]
         pdfs = await asyncio.gather(*(self._statement(contact_id, start, end) for contact_id in contact_ids))
         return dict(zip(contact_ids, pdfs, strict=True))
